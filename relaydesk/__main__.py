@@ -1,0 +1,3 @@
+from relaydesk.cli import main
+
+main()

@@ -1,0 +1,132 @@
+"""API authentication (bearer tokens and Django sessions with CSRF) and who may see what."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from ninja.errors import HttpError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from relaydesk.core.models import APIToken, Organisation, User
+from relaydesk.tickets.models import Ticket
+
+SESSION_SCOPES = ["tickets:read", "tickets:write", "admin", "telemetry:write", "incidents:write"]
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer rdk_…``; the token's digest is looked up, never the secret."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        if not token or len(token) > 200:
+            return None
+        found = (
+            APIToken.objects.active()
+            .select_related("user", "user__organisation", "user__team")
+            .filter(digest=APIToken.hash(token))
+            .first()
+        )
+        if found is None or not found.user.is_active:
+            return None
+        now = datetime.now(UTC)
+        if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=5):
+            APIToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.scopes = list(found.scopes)  # type: ignore[attr-defined]
+        request.user = found.user
+        return found.user
+
+
+class SessionAuth(APIKeyCookie):
+    """A logged-in browser session; unsafe methods need the CSRF token (Django's check)."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            request.scopes = list(SESSION_SCOPES)  # type: ignore[attr-defined]
+            return user  # type: ignore[return-value]
+        return None
+
+
+def current_user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user
+
+
+def require_scope(request: HttpRequest, scope: str) -> None:
+    scopes: list[str] = getattr(request, "scopes", [])
+    if scope not in scopes:
+        raise HttpError(403, f"this token lacks the '{scope}' scope")
+
+
+def require_staff(user: User) -> None:
+    if user.kind != User.KIND_STAFF:
+        raise HttpError(403, "only support staff may do this")
+
+
+def require_admin(request: HttpRequest) -> User:
+    user = current_user(request)
+    if not user.is_admin_role:
+        raise HttpError(403, "only admins may change this")
+    require_scope(request, "admin")
+    return user
+
+
+def visible_tickets(user: User, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """The tickets a user may see: customers their organisation's; agents the organisations
+    their team serves plus what is assigned to them or their team; leads and admins all."""
+    qs = qs if qs is not None else Ticket.objects.all()
+    if user.is_customer:
+        return qs.filter(organisation_id=user.organisation_id)
+    if user.kind != User.KIND_STAFF:
+        return qs.none()
+    if user.is_lead_role or (user.team is not None and user.team.serves_all):
+        return qs
+    cond = Q(assignee_id=user.pk) | Q(organisation__account_manager_id=user.pk)
+    if user.team_id is not None:
+        served = Organisation.objects.filter(support_teams=user.team_id).values("pk")
+        cond |= Q(team_id=user.team_id) | Q(organisation_id__in=served)
+    return qs.filter(cond)
+
+
+def visible_organisations(user: User) -> QuerySet[Organisation]:
+    if user.is_customer:
+        return Organisation.objects.filter(pk=user.organisation_id)
+    if user.kind != User.KIND_STAFF:
+        return Organisation.objects.none()
+    if user.is_lead_role or (user.team is not None and user.team.serves_all):
+        return Organisation.objects.all()
+    cond = Q(account_manager_id=user.pk)
+    if user.team_id is not None:
+        cond |= Q(support_teams=user.team_id)
+    return Organisation.objects.filter(cond).distinct()
+
+
+def get_visible_ticket(user: User, ticket_id: int, **related: Any) -> Ticket:
+    ticket = (
+        visible_tickets(user)
+        .select_related(
+            "organisation__plan",
+            "organisation__home_region",
+            "requester",
+            "assignee",
+            "team",
+            "region",
+            "sla_rule",
+            "sla_policy",
+            "sla_calendar",
+        )
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        # Same answer for "does not exist" and "not yours": no probing across tenants.
+        raise HttpError(404, f"ticket {ticket_id} not found")
+    return ticket

@@ -1,0 +1,211 @@
+"""The Django shell around the pure SLA domain: which rule applies, which calendar the clocks
+run on, loading/storing clocks on a ticket, and recording clock events append-only."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+
+from relaydesk.domain import clock as clk
+from relaydesk.domain.calendar import BusinessCalendar as Cal
+from relaydesk.domain.calendar import from_us, to_us
+
+from .models import BusinessCalendar, ClockEvent, SLAPolicy, SLARule
+
+if TYPE_CHECKING:
+    from relaydesk.core.models import Organisation, Region
+    from relaydesk.tickets.models import Ticket
+
+PREFIX = {clk.FIRST_RESPONSE: "frt", clk.NEXT_RESPONSE: "nrt", clk.RESOLUTION: "ttr"}
+DEFAULT_HOURS = {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+_cache_lock = threading.Lock()
+_calendar_cache: dict[tuple[int, datetime], Cal] = {}
+_ALWAYS = Cal.twenty_four_seven("UTC")
+
+
+def always_open() -> Cal:
+    return _ALWAYS
+
+
+def domain_calendar(cal: BusinessCalendar | None) -> Cal:
+    """The pure calendar for a stored one (cached until the row changes); ``None`` is 24×7."""
+    if cal is None:
+        return _ALWAYS
+    key = (cal.pk, cal.updated_at)
+    found = _calendar_cache.get(key)
+    if found is None:
+        found = Cal.from_spec(cal.spec)
+        with _cache_lock:
+            for stale in [k for k in _calendar_cache if k[0] == cal.pk]:
+                del _calendar_cache[stale]
+            _calendar_cache[key] = found
+    return found
+
+
+def region_calendar(region: Region) -> BusinessCalendar:
+    """The region's business calendar, creating a Mon–Fri 09:00–18:00 one if it has none."""
+    if region.calendar_id is not None:
+        assert region.calendar is not None
+        return region.calendar
+    holidays = {"country": region.country, "subdiv": region.subdivision or None}
+    cal, _ = BusinessCalendar.objects.get_or_create(
+        name=f"{region.name} business hours",
+        defaults={
+            "spec": {
+                "tz": region.timezone,
+                "hours": DEFAULT_HOURS,
+                "holidays": holidays if region.country else None,
+                "name": f"{region.name} business hours",
+            },
+            "description": "Created automatically for the region",
+        },
+    )
+    region.calendar = cal
+    region.save(update_fields=["calendar"])
+    return cal
+
+
+def active_policy() -> SLAPolicy | None:
+    return SLAPolicy.objects.filter(is_active=True).first()
+
+
+def choose_rule(ticket: Ticket, organisation: Organisation) -> tuple[SLAPolicy | None, SLARule | None]:
+    """The active policy's first rule whose conditions hold for this ticket."""
+    policy = active_policy()
+    if policy is None:
+        return None, None
+    rules = list(policy.rules.select_related("plan").all())
+    chosen = clk.match_rule(
+        [r.as_domain() for r in rules],
+        plan=organisation.plan.code,
+        priority=ticket.priority,
+        category=ticket.category,
+        channel=ticket.channel,
+    )
+    if chosen is None:
+        return policy, None
+    return policy, next(r for r in rules if r.pk == chosen.id)
+
+
+def calendar_for_rule(rule: SLARule | None, organisation: Organisation) -> BusinessCalendar | None:
+    if rule is None or rule.calendar_mode == "24x7":
+        return None
+    if rule.calendar_mode == "calendar":
+        return rule.calendar
+    return region_calendar(organisation.home_region)
+
+
+# -- clocks on a ticket ---------------------------------------------------------
+
+
+def _dt_us(value: datetime | None) -> int | None:
+    return None if value is None else to_us(value)
+
+
+def _us_dt(value: int | None) -> datetime | None:
+    return None if value is None else from_us(value)
+
+
+def clocks_from_ticket(ticket: Ticket) -> dict[str, clk.Clock]:
+    warn_pct = ticket.sla_rule.warn_pct if ticket.sla_rule_id and ticket.sla_rule else 75
+    clocks = {}
+    for metric, p in PREFIX.items():
+        clocks[metric] = clk.Clock(
+            metric=metric,
+            target_us=getattr(ticket, f"{p}_target_us"),
+            state=getattr(ticket, f"{p}_state"),
+            spent_us=getattr(ticket, f"{p}_spent_us"),
+            running_since_us=_dt_us(getattr(ticket, f"{p}_running_since")),
+            due_us=_dt_us(getattr(ticket, f"{p}_due_at")),
+            warn_us=_dt_us(getattr(ticket, f"{p}_warn_at")),
+            cycle=getattr(ticket, f"{p}_cycle"),
+            warned=getattr(ticket, f"{p}_warned"),
+            breached=getattr(ticket, f"{p}_breached"),
+            met_at_us=_dt_us(getattr(ticket, f"{p}_met_at")),
+            warn_pct=warn_pct,
+        )
+    return clocks
+
+
+def clocks_to_ticket(ticket: Ticket, clocks: dict[str, clk.Clock]) -> list[str]:
+    """Write clocks back and refresh the summary columns; returns the changed field names."""
+    from relaydesk.tickets.models import SORT_SENTINEL
+
+    fields: list[str] = []
+    for metric, c in clocks.items():
+        p = PREFIX[metric]
+        values = {
+            "state": c.state,
+            "target_us": c.target_us,
+            "spent_us": c.spent_us,
+            "running_since": _us_dt(c.running_since_us),
+            "due_at": _us_dt(c.due_us),
+            "warn_at": _us_dt(c.warn_us),
+            "cycle": c.cycle,
+            "warned": c.warned,
+            "breached": c.breached,
+            "met_at": _us_dt(c.met_at_us),
+        }
+        for name, value in values.items():
+            setattr(ticket, f"{p}_{name}", value)
+            fields.append(f"{p}_{name}")
+    running = [c for c in clocks.values() if c.state == clk.RUNNING]
+    paused = [c for c in clocks.values() if c.state == clk.PAUSED]
+    dues = [c.due_us for c in running if c.due_us is not None]
+    ticket.sla_due_at = _us_dt(min(dues)) if dues else None
+    ticket.sla_sort_at = ticket.sla_due_at or SORT_SENTINEL
+    ticket.sla_next_event_at = _us_dt(clk.next_event_us(list(clocks.values())))
+    active = running + paused
+    if any(c.breached for c in active):
+        state = "breached"
+    elif running and any(c.warned for c in running):
+        state = "warning"
+    elif running:
+        state = "ok"
+    elif paused:
+        state = "paused"
+    else:
+        state = "none"
+    ticket.sla_state = state
+    fields += ["sla_due_at", "sla_sort_at", "sla_next_event_at", "sla_state"]
+    return fields
+
+
+def ticket_calendar(ticket: Ticket) -> Cal:
+    return domain_calendar(ticket.sla_calendar if ticket.sla_calendar_id else None)
+
+
+def record_events(ticket: Ticket, events: list[clk.ClockEvent]) -> list[ClockEvent]:
+    """Store events append-only. Once-per-cycle kinds that already exist are skipped and not
+    returned, so callers notify exactly once even when two sweeps race or one re-runs."""
+    stored: list[ClockEvent] = []
+    for ev in events:
+        row = ClockEvent(
+            ticket=ticket,
+            metric=ev.metric,
+            cycle=ev.cycle,
+            kind=ev.kind,
+            at=from_us(ev.at_us),
+            due_at=_us_dt(ev.due_us),
+            spent_s=ev.spent_us // 1_000_000,
+            target_s=None if ev.target_us is None else ev.target_us // 1_000_000,
+            detail=dict(ev.detail),
+        )
+        if ev.kind in clk.ONCE_PER_CYCLE:
+            try:
+                with transaction.atomic():
+                    row.save()
+            except IntegrityError:
+                continue
+        else:
+            row.save()
+        stored.append(row)
+    return stored
+
+
+def now_us(now: datetime | None = None) -> int:
+    return to_us(now or datetime.now(UTC))

@@ -1,0 +1,88 @@
+"""The `relaydesk` command line: help on every command, admin and token creation."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from relaydesk.cli import COMMANDS
+from relaydesk.core.models import APIToken, User
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="relaydesk.settings")
+    return subprocess.run([sys.executable, "-m", "relaydesk", *args], capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_top_level_help_lists_commands() -> None:
+    out = _run("--help")
+    assert out.returncode == 0
+    for name in ("serve", "worker", "migrate", "demo", "createadmin", "token", "check", "mail-in"):
+        assert name in out.stdout
+
+
+@pytest.mark.parametrize("name", [c for c in COMMANDS if c != "manage"])
+def test_every_command_has_help(name: str) -> None:
+    out = _run(name, "--help")
+    assert out.returncode == 0, out.stderr
+    assert "usage" in out.stdout.lower()
+
+
+def test_unknown_command_fails_clearly() -> None:
+    out = _run("frobnicate")
+    assert out.returncode == 2 and "unknown command" in out.stderr
+
+
+def test_token_create_help_mentions_scope() -> None:
+    out = _run("token", "create", "--help")
+    assert out.returncode == 0 and "--scope" in out.stdout
+
+
+@pytest.mark.django_db
+def test_createadmin_non_interactive_and_token(world) -> None:
+    call_command("createadmin", "--email", "ops@example.test", "--password", "correct-horse-battery")
+    admin = User.objects.get(email="ops@example.test")
+    assert admin.is_superuser and admin.is_admin_role
+    out = io.StringIO()
+    call_command("token", "create", "ops@example.test", "--scope", "tickets:read", "--scope", "admin", stdout=out)
+    secret = out.getvalue().strip()
+    assert secret.startswith("rdk_")
+    tok = APIToken.objects.get(user=admin)
+    assert tok.digest != secret and secret not in str(tok.__dict__)
+    assert sorted(tok.scopes) == ["admin", "tickets:read"]
+    r = Client().get("/api/v1/tickets", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert r.status_code == 200
+    call_command("token", "revoke", tok.key_prefix, stdout=io.StringIO())
+    assert Client().get("/api/v1/tickets", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+
+@pytest.mark.django_db
+def test_createadmin_rejects_bad_input(world) -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="e-mail"):
+        call_command("createadmin", "--email", "not-an-address", "--password", "correct-horse-battery")
+    with pytest.raises(CommandError, match="password"):
+        call_command("createadmin", "--email", "x@example.test", "--password", "123")
+    with pytest.raises(CommandError, match="admin"):
+        call_command("token", "create", world.alice.email, "--scope", "admin")
+
+
+@pytest.mark.django_db
+def test_login_is_rate_limited(world, settings) -> None:
+    settings.RELAYDESK_LOGIN_MAX_FAILURES = 3
+    c = Client()
+    for _ in range(3):
+        r = c.post("/admin/login/", {"username": world.admin.email, "password": "wrong"})
+        assert r.status_code == 200  # form shown again with an error
+    r = c.post("/admin/login/", {"username": world.admin.email, "password": "a-long-test-password"})
+    assert "_auth_user_id" not in c.session  # even the right password is refused for now
+    settings.RELAYDESK_LOGIN_MAX_FAILURES = 100
+    c.post("/admin/login/", {"username": world.admin.email, "password": "a-long-test-password"})
+    assert "_auth_user_id" in c.session
