@@ -163,6 +163,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("RELAYDESK_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"
 STORAGES = {
@@ -178,14 +179,23 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = _env_int("EMAIL_PORT", 1025)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = 15
+# Outbound mail (Django 6.1 "mailers").  EMAIL_BACKEND picks the backend class: SMTP by
+# default; "django.core.mail.backends.filebased.EmailBackend" writes files under EMAIL_FILE_PATH.
+_MAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+if _MAIL_BACKEND.endswith("smtp.EmailBackend"):
+    _MAIL_OPTIONS: dict[str, object] = {
+        "host": os.environ.get("EMAIL_HOST", "127.0.0.1"),
+        "port": _env_int("EMAIL_PORT", 1025),
+        "username": os.environ.get("EMAIL_HOST_USER", "") or None,
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", "") or None,
+        "use_tls": _env_bool("EMAIL_USE_TLS", False),
+        "timeout": 15,
+    }
+elif _MAIL_BACKEND.endswith("filebased.EmailBackend"):
+    _MAIL_OPTIONS = {"file_path": os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))}
+else:
+    _MAIL_OPTIONS = {}
+MAILERS = {"default": {"BACKEND": _MAIL_BACKEND, "OPTIONS": _MAIL_OPTIONS}}
 DEFAULT_FROM_EMAIL = os.environ.get("RELAYDESK_FROM_EMAIL", "RelayDesk Support <support@relaydesk.localhost>")
 RELAYDESK_MAIL_DOMAIN = os.environ.get("RELAYDESK_MAIL_DOMAIN", "relaydesk.localhost")
 RELAYDESK_BASE_URL = os.environ.get("RELAYDESK_BASE_URL", "http://127.0.0.1:8000")

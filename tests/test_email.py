@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  (Chinese mail text uses full-width punctuation on purpose)
+
 """E-mail both ways over real SMTP on loopback: the outbox delivers (threading headers,
 retries with backoff, expired leases), and `mail-in` turns mail into tickets and replies
 (de-duplication, quote stripping, attachments, tenancy, unknown senders, LMTP)."""
@@ -113,14 +113,12 @@ class Sink:
 @pytest.fixture
 def sink(settings):
     s = Sink(free_port())
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = s.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": s.port, "use_tls": False, "timeout": 5},
+        }
+    }
     yield s
     s.stop()
 

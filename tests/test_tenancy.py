@@ -16,7 +16,7 @@ def tickets(world):
 
 
 def test_customer_list_only_own_org(world, tickets) -> None:
-    acme, globex = tickets
+    acme, _globex = tickets
     _, page = world.api(world.alice).get("/api/v1/tickets", {"limit": 200})
     assert [t["id"] for t in page["items"]] == [acme["id"]]
     assert page["count"] == 1

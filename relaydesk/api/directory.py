@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 
 from relaydesk.core.models import ROLE_GROUPS, Organisation, Region, Team, User, validate_timezone
@@ -108,7 +108,7 @@ def _manager(user_id: int | None) -> User | None:
 
 
 @router.post("/organisations", response={201: s.OrganisationOut}, tags=["directory"])
-def create_organisation(request: HttpRequest, payload: s.OrganisationIn) -> tuple[int, dict[str, Any]]:
+def create_organisation(request: HttpRequest, payload: s.OrganisationIn) -> Status[dict[str, Any]]:
     require_admin(request)
     try:
         with transaction.atomic():
@@ -124,7 +124,7 @@ def create_organisation(request: HttpRequest, payload: s.OrganisationIn) -> tupl
             )
     except IntegrityError as exc:
         raise HttpError(409, f"name: an organisation called {payload.name!r} exists") from exc
-    return 201, org_out(org)
+    return Status(201, org_out(org))
 
 
 @router.patch("/organisations/{int:org_id}", response=s.OrganisationOut, tags=["directory"])
@@ -219,7 +219,7 @@ def list_users(
 
 
 @router.post("/users", response={201: s.UserOut}, tags=["directory"])
-def create_user(request: HttpRequest, payload: s.UserIn) -> tuple[int, dict[str, Any]]:
+def create_user(request: HttpRequest, payload: s.UserIn) -> Status[dict[str, Any]]:
     require_admin(request)
     org = None
     if payload.role == "customer":
@@ -266,7 +266,7 @@ def create_user(request: HttpRequest, payload: s.UserIn) -> tuple[int, dict[str,
     except IntegrityError as exc:
         raise HttpError(409, f"email: a user with {payload.email!r} exists") from exc
     u._group_names = {ROLE_GROUPS[payload.role]} if payload.role != "customer" else set()
-    return 201, user_out(u)
+    return Status(201, user_out(u))
 
 
 # -- regions ----------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def list_regions(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/regions", response={201: s.RegionOut}, tags=["directory"])
-def create_region(request: HttpRequest, payload: s.RegionIn) -> tuple[int, dict[str, Any]]:
+def create_region(request: HttpRequest, payload: s.RegionIn) -> Status[dict[str, Any]]:
     require_admin(request)
     cal = None
     if payload.calendar_id is not None:
@@ -313,7 +313,7 @@ def create_region(request: HttpRequest, payload: s.RegionIn) -> tuple[int, dict[
             )
     except IntegrityError as exc:
         raise HttpError(409, f"code: region {payload.code!r} exists") from exc
-    return 201, region_out(r)
+    return Status(201, region_out(r))
 
 
 # -- calendars --------------------------------------------------------------------------------
@@ -337,7 +337,7 @@ def _check_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/calendars", response={201: s.CalendarOut}, tags=["sla"])
-def create_calendar(request: HttpRequest, payload: s.CalendarIn) -> tuple[int, dict[str, Any]]:
+def create_calendar(request: HttpRequest, payload: s.CalendarIn) -> Status[dict[str, Any]]:
     require_admin(request)
     spec = _check_spec(payload.spec)
     try:
@@ -345,7 +345,7 @@ def create_calendar(request: HttpRequest, payload: s.CalendarIn) -> tuple[int, d
             c = BusinessCalendar.objects.create(name=payload.name, spec=spec, description=payload.description)
     except IntegrityError as exc:
         raise HttpError(409, f"name: calendar {payload.name!r} exists") from exc
-    return 201, calendar_out(c)
+    return Status(201, calendar_out(c))
 
 
 @router.put("/calendars/{int:cal_id}", response=s.CalendarOut, tags=["sla"])
@@ -404,7 +404,7 @@ def list_policies(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/sla/policies/{int:policy_id}/rules", response={201: s.RuleOut}, tags=["sla"])
-def add_rule(request: HttpRequest, policy_id: int, payload: s.RuleIn) -> tuple[int, dict[str, Any]]:
+def add_rule(request: HttpRequest, policy_id: int, payload: s.RuleIn) -> Status[dict[str, Any]]:
     require_admin(request)
     policy = SLAPolicy.objects.filter(pk=policy_id).first()
     if policy is None:
@@ -438,4 +438,4 @@ def add_rule(request: HttpRequest, policy_id: int, payload: s.RuleIn) -> tuple[i
             )
     except IntegrityError as exc:
         raise HttpError(409, f"order: policy already has a rule at position {payload.order}") from exc
-    return 201, rule_out(r)
+    return Status(201, rule_out(r))

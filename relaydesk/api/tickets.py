@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -150,7 +150,7 @@ def _raise(exc: services.TicketError) -> None:
 
 
 @router.post("", response={201: s.TicketDetailOut}, summary="Create a ticket")
-def create_ticket(request: HttpRequest, payload: s.TicketIn) -> tuple[int, dict[str, Any]]:
+def create_ticket(request: HttpRequest, payload: s.TicketIn) -> Status[dict[str, Any]]:
     require_scope(request, "tickets:write")
     user = current_user(request)
     if user.is_customer:
@@ -180,7 +180,7 @@ def create_ticket(request: HttpRequest, payload: s.TicketIn) -> tuple[int, dict[
         )
     except services.TicketError as exc:
         _raise(exc)
-    return 201, ticket_out(_reload(user, ticket.pk), detail=True)
+    return Status(201, ticket_out(_reload(user, ticket.pk), detail=True))
 
 
 def _requester(staff: User, payload: s.TicketIn) -> User:
@@ -398,7 +398,7 @@ def list_messages(request: HttpRequest, ticket_id: int) -> list[dict[str, Any]]:
 
 
 @router.post("/{int:ticket_id}/messages", response={201: s.MessageOut}, summary="Public reply or internal note")
-def add_message(request: HttpRequest, ticket_id: int, payload: s.MessageIn) -> tuple[int, dict[str, Any]]:
+def add_message(request: HttpRequest, ticket_id: int, payload: s.MessageIn) -> Status[dict[str, Any]]:
     require_scope(request, "tickets:write")
     user = current_user(request)
     ticket = get_visible_ticket(user, ticket_id)
@@ -417,7 +417,7 @@ def add_message(request: HttpRequest, ticket_id: int, payload: s.MessageIn) -> t
         )
     except services.TicketError as exc:
         _raise(exc)
-    return 201, _message_out(msg)
+    return Status(201, _message_out(msg))
 
 
 # -- attachments -----------------------------------------------------------------------
@@ -434,7 +434,7 @@ def upload(
     files: File[list[UploadedFile]],
     body: Form[str] = "",
     public: Form[bool] = True,
-) -> tuple[int, list[dict[str, Any]]]:
+) -> Status[list[dict[str, Any]]]:
     require_scope(request, "tickets:write")
     user = current_user(request)
     ticket = get_visible_ticket(user, ticket_id)
@@ -463,7 +463,7 @@ def upload(
         )
     except services.TicketError as exc:
         _raise(exc)
-    return 201, [_attachment_out(a) for a in msg.attachments.all()]
+    return Status(201, [_attachment_out(a) for a in msg.attachments.all()])
 
 
 @router.get("/{int:ticket_id}/attachments", response=list[s.AttachmentOut], summary="Files on a ticket")

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.db import connection, transaction
 from django.db.models import Q
 
@@ -99,7 +99,7 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> dict[str, int]
     result = {"sent": 0, "retry": 0, "failed": 0}
     if not rows:
         return result
-    conn = get_connection(fail_silently=False)
+    conn = mailers.default
     try:
         conn.open()
     except Exception as exc:
@@ -114,10 +114,9 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> dict[str, int]
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=row.to,
                 headers=_headers(row),
-                connection=conn,
             )
             try:
-                msg.send()
+                conn.send_messages([msg])
             except Exception as exc:
                 _failed(row, now, exc, result)
                 continue

@@ -311,7 +311,7 @@ def update_ticket(
         raise TicketError(f"cannot change field(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
     when = _now(now)
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().select_related(
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related(
             "organisation__plan", "organisation__home_region", "sla_rule", "sla_calendar"
         ).get(pk=ticket.pk)
         if ticket.status == STATUS_CLOSED:
@@ -413,7 +413,7 @@ def add_message(
     for up in attachments or []:
         validate_upload(up)
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().select_related(
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related(
             "organisation__plan", "organisation__home_region", "sla_rule", "sla_calendar"
         ).get(pk=ticket.pk)
         if ticket.status == STATUS_CLOSED:

@@ -13,7 +13,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from relaydesk.notify import inbound
 
@@ -26,13 +26,13 @@ RETRY = "451 4.3.0 Temporary failure processing the message; please retry later"
 
 
 def _run(raw: bytes, envelope_from: str | None) -> inbound.InboundResult:
-    """One message on the worker thread, with fresh database connections around it (as a
-    web request would have)."""
+    """One message on the worker thread, with a fresh database connection around it (as a
+    web request would have); closed afterwards so an idle listener holds no connection."""
     close_old_connections()
     try:
         return inbound.process_message(raw, envelope_from=envelope_from)
     finally:
-        close_old_connections()
+        connections.close_all()
 
 
 def _smtp_text(reason: str) -> str:

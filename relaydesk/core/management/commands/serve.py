@@ -47,4 +47,4 @@ class Command(BaseCommand):
         if opts["access_log"]:
             argv += ["--access-logfile", "-"]
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relaydesk.settings")
-        os.execv(sys.executable, argv)
+        os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
