@@ -7,6 +7,7 @@ from .models import BusinessCalendar, ClockEvent, Plan, SLAPolicy, SLARule
 class BusinessCalendarAdmin(admin.ModelAdmin):
     list_display = ("name", "timezone", "updated_at")
     search_fields = ("name", "description")
+    list_filter = ("updated_at",)
 
 
 class SLARuleInline(admin.TabularInline):

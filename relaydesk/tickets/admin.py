@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Attachment, AuditEntry, Message, Tag, Ticket
+from .models import Attachment, AuditEntry, Message, Tag, Ticket, TicketCounter
 
 
 class MessageInline(admin.StackedInline):
@@ -55,3 +55,18 @@ class AuditEntryAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ("name",)
+
+
+@admin.register(TicketCounter)
+class TicketCounterAdmin(admin.ModelAdmin):
+    """The last ticket number handed out; read-only (numbers are never reused)."""
+
+    list_display = ("id", "value")
+    search_fields = ("id",)
+    readonly_fields = ("value",)
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
