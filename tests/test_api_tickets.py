@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -251,3 +252,23 @@ def test_openapi_and_docs(world) -> None:
     assert r.status_code == 200
     assert "/api/v1/tickets" in r.json()["paths"]
     assert c.get("/api/docs").status_code == 200
+
+
+def test_session_auth_needs_csrf_for_writes(world) -> None:
+    """Web pages use Django sessions; a write without the CSRF token is refused, with it works."""
+    from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.alice)
+    status = client.get("/api/v1/tickets").status_code
+    assert status == 200
+    body = json.dumps({"subject": "Join fails on 4G", "priority": "P3"})
+    resp = client.post("/api/v1/tickets", body, content_type="application/json")
+    assert resp.status_code == 403 and "CSRF" in resp.content.decode()
+    assert not Ticket.objects.exists()
+    secret = _get_new_csrf_string()
+    client.cookies["csrftoken"] = secret
+    resp = client.post(
+        "/api/v1/tickets", body, content_type="application/json", HTTP_X_CSRFTOKEN=_mask_cipher_secret(secret)
+    )
+    assert resp.status_code == 201, resp.content

@@ -247,7 +247,9 @@ class BusinessCalendar:
                 raise CalendarError(
                     f"holidays: {exc} (country is an ISO 3166 code such as 'CN', 'DE', 'BR')"
                 ) from exc
-        self._linear = self.always_open and not self._closures and not self._closed
+        self._linear = (
+            self.always_open and not self._closures and not self._closed and self._holidays is None
+        )
         self._years: dict[int, _Year] = {}
         self._bounds: list[int] = []  # lo of each cached year, sorted, contiguous years
         self._first_year = 0
@@ -432,14 +434,17 @@ class BusinessCalendar:
                             )
                         m = piece_end
                 d += one
-        if self.always_open and self._closed:
+        if self.always_open and (self._closed or self._holidays is not None):
+            # closed dates and holidays close the whole local date on a 24×7 calendar too
+            closed = {c for c in self._closed if c.year == year}
+            if self._holidays is not None:
+                closed.update(h for h in self._holidays if h.year == year)
             cuts = [
                 (
                     self._local_to_us(c, 0, closing=False),
                     self._local_to_us(c + timedelta(days=1), 0, closing=False),
                 )
-                for c in self._closed
-                if c.year == year
+                for c in sorted(closed)
             ]
             spans = _subtract(spans, cuts)
         spans = _union(spans)
