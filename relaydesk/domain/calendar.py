@@ -251,8 +251,8 @@ class BusinessCalendar:
             self.always_open and not self._closures and not self._closed and self._holidays is None
         )
         self._years: dict[int, _Year] = {}
-        self._bounds: list[int] = []  # lo of each cached year, sorted, contiguous years
-        self._first_year = 0
+        # (first cached year, lo of each cached year): contiguous years, sorted
+        self._span: tuple[int, list[int]] = (0, [])
         self._lock = threading.Lock()
 
     # -- construction helpers ----------------------------------------------------------
@@ -461,33 +461,39 @@ class BusinessCalendar:
         return _Year(lo, hi, starts, ends, cum, cum_end, total)
 
     def _year_index(self, t: int) -> int:
-        """Index into ``self._bounds`` of the year containing instant ``t`` (builds as needed)."""
-        bounds = self._bounds
-        if bounds and bounds[0] <= t < self._years[self._first_year + len(bounds) - 1].hi:
-            return bisect.bisect_right(bounds, t) - 1
+        """The local calendar year containing instant ``t`` (builds year tables as needed).
+
+        ``self._span`` = (first cached year, lo of each cached year) is replaced as a whole,
+        never changed in place, so a reader on another thread always sees a consistent pair."""
+        first, bounds = self._span
+        if bounds and bounds[0] <= t < self._years[first + len(bounds) - 1].hi:
+            return first + bisect.bisect_right(bounds, t) - 1
         with self._lock:
-            guess = from_us(t).year
+            first, bounds = self._span
             if not bounds:
-                self._first_year = max(MIN_YEAR, min(MAX_YEAR, guess))
-                y = self._build_year(self._first_year)
-                self._years[self._first_year] = y
-                self._bounds = bounds = [y.lo]
+                first = max(MIN_YEAR, min(MAX_YEAR, from_us(t).year))
+                self._years[first] = self._build_year(first)
+                bounds = [self._years[first].lo]
             while t < bounds[0]:
-                year = self._first_year - 1
-                self._years[year] = self._build_year(year)
-                self._first_year = year
-                bounds.insert(0, self._years[year].lo)
-            last = self._first_year + len(bounds) - 1
+                first -= 1
+                self._years[first] = self._build_year(first)
+                bounds = [self._years[first].lo, *bounds]
+            last = first + len(bounds) - 1
             while t >= self._years[last].hi:
                 last += 1
                 self._years[last] = self._build_year(last)
-                bounds.append(self._years[last].lo)
-        return bisect.bisect_right(bounds, t) - 1
+                bounds = [*bounds, self._years[last].lo]
+            self._span = (first, bounds)
+        return first + bisect.bisect_right(bounds, t) - 1
 
-    def _year(self, index: int) -> _Year:
-        if index >= len(self._bounds):
-            self._year_index(self._years[self._first_year + len(self._bounds) - 1].hi)
-        return self._years[self._first_year + index]
+    def _year(self, year: int) -> _Year:
+        found = self._years.get(year)
+        if found is None:
+            with self._lock:
+                found = self._years.get(year)
+                if found is None:
+                    found = self._years[year] = self._build_year(year)
+        return found
 
     # -- the integer core -----------------------------------------------------------------
 
