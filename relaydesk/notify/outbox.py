@@ -49,7 +49,7 @@ def queue_email(
     references: list[str] | None = None,
 ) -> OutboundEmail | None:
     """Write one outbox row (inside the caller's transaction) and ask a worker to send it
-    once that transaction commits."""
+    once that transaction commits (one delivery job per transaction, see ``_kick_on_commit``)."""
     to = sorted({a for a in to if a})
     if not to:
         return None
@@ -63,8 +63,20 @@ def queue_email(
         references=" ".join(r for r in (references or []) if r),
         ticket_id=ticket_id,
     )
-    transaction.on_commit(_kick)
+    _kick_on_commit()
     return row
+
+
+def _kick_on_commit() -> None:
+    """Enqueue one delivery job when the current transaction commits. A job drains the whole
+    outbox, so a transaction that queues many mails (an SLA sweep batch) enqueues one job, not
+    one per mail — each of which was a job row with a commit of its own. A kick registered in
+    a savepoint that is rolled back disappears together with the mails queued inside it."""
+    kick = _kick
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(func is kick for _sids, func, _robust in conn.run_on_commit):
+        return
+    transaction.on_commit(kick)
 
 
 def _kick() -> None:

@@ -205,6 +205,10 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["organisation", "status"], name="ticket_org_status"),
             models.Index(fields=["sla_sort_at", "id"], name="ticket_queue_order"),
+            # The same queue order within one organisation (every customer's list) and for one
+            # assignee ("mine"): a page is an index range, not a sort of all their tickets.
+            models.Index(fields=["organisation", "sla_sort_at", "id"], name="ticket_org_queue"),
+            models.Index(fields=["assignee", "sla_sort_at", "id"], name="ticket_assignee_queue"),
             models.Index(
                 fields=["sla_next_event_at"],
                 name="ticket_sla_next_event",

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print one JSON line per result (see README.md)."""
