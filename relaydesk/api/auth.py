@@ -24,7 +24,9 @@ class TokenAuth(HttpBearer):
             return None
         found = (
             APIToken.objects.active()
-            .select_related("user", "user__organisation", "user__team")
+            .select_related(
+                "user__organisation__plan", "user__organisation__home_region__calendar", "user__team"
+            )
             .filter(digest=APIToken.hash(token))
             .first()
         )

@@ -180,7 +180,8 @@ def create_ticket(request: HttpRequest, payload: s.TicketIn) -> Status[dict[str,
         )
     except services.TicketError as exc:
         _raise(exc)
-    return Status(201, ticket_out(_reload(user, ticket.pk), detail=True))
+    # The service returns the ticket with every relation the answer shows already loaded.
+    return Status(201, ticket_out(ticket, detail=True, tags=sorted(set(payload.tags or []))))
 
 
 def _requester(staff: User, payload: s.TicketIn) -> User:

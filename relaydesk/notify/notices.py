@@ -131,7 +131,8 @@ def ticket_created(ticket: Ticket, *, email_message_id: str | None, auto_ack: bo
         body=body,
         ticket_id=ticket.pk,
         in_reply_to=email_message_id or ticket_root_id(ticket.pk),
-        references=_refs(ticket, email_message_id),
+        # A new ticket's thread is its root id plus, for mail, the customer's own message.
+        references=[ticket_root_id(ticket.pk), *([email_message_id] if email_message_id else [])],
     )
 
 

@@ -82,4 +82,7 @@ def install_default_policy(name: str = "Standard support promise") -> SLAPolicy:
                 order += 10
         policy.is_active = True
         policy.save()
+    from .engine import forget_rules
+
+    forget_rules()
     return policy

@@ -4,6 +4,7 @@ run on, loading/storing clocks on a ticket, and recording clock events append-on
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -73,14 +74,44 @@ def active_policy() -> SLAPolicy | None:
     return SLAPolicy.objects.filter(is_active=True).first()
 
 
+# The active policy's rules, read once and kept for RULES_TTL_S seconds. A change saved in this
+# process (admin, API) clears it at once through model signals; another process sees it within
+# RULES_TTL_S. Only new decisions use the cache: tickets keep the rule that set their clock.
+RULES_TTL_S = 5.0
+_rules_lock = threading.Lock()
+_rules_cache: tuple[float, list[SLARule], list[clk.Rule]] | None = None
+
+
+def forget_rules(**_: object) -> None:
+    global _rules_cache
+    with _rules_lock:
+        _rules_cache = None
+
+
+def active_rules() -> tuple[list[SLARule], list[clk.Rule]]:
+    global _rules_cache
+    found = _rules_cache
+    now = time.monotonic()
+    if found is not None and now - found[0] < RULES_TTL_S:
+        return found[1], found[2]
+    rules = list(
+        SLARule.objects.filter(policy__is_active=True)
+        .select_related("policy", "plan", "calendar")
+        .order_by("order", "id")
+    )
+    with _rules_lock:
+        _rules_cache = (now, rules, [r.as_domain() for r in rules])
+        return _rules_cache[1], _rules_cache[2]
+
+
 def choose_rule(ticket: Ticket, organisation: Organisation) -> tuple[SLAPolicy | None, SLARule | None]:
     """The active policy's first rule whose conditions hold for this ticket."""
-    policy = active_policy()
-    if policy is None:
-        return None, None
-    rules = list(policy.rules.select_related("plan").all())
+    rules, domain_rules = active_rules()
+    if not rules:
+        return active_policy(), None
+    policy = rules[0].policy
     chosen = clk.match_rule(
-        [r.as_domain() for r in rules],
+        domain_rules,
         plan=organisation.plan.code,
         priority=ticket.priority,
         category=ticket.category,
@@ -183,6 +214,7 @@ def record_events(ticket: Ticket, events: list[clk.ClockEvent]) -> list[ClockEve
     """Store events append-only. Once-per-cycle kinds that already exist are skipped and not
     returned, so callers notify exactly once even when two sweeps race or one re-runs."""
     stored: list[ClockEvent] = []
+    pending: list[ClockEvent] = []
     for ev in events:
         row = ClockEvent(
             ticket=ticket,
@@ -196,15 +228,24 @@ def record_events(ticket: Ticket, events: list[clk.ClockEvent]) -> list[ClockEve
             detail=dict(ev.detail),
         )
         if ev.kind in clk.ONCE_PER_CYCLE:
+            _flush(pending, stored)
             try:
                 with transaction.atomic():
                     row.save()
             except IntegrityError:
                 continue
+            stored.append(row)
         else:
-            row.save()
-        stored.append(row)
+            pending.append(row)
+    _flush(pending, stored)
     return stored
+
+
+def _flush(pending: list[ClockEvent], stored: list[ClockEvent]) -> None:
+    """Insert a run of plain events in one statement, keeping their order."""
+    if pending:
+        stored.extend(ClockEvent.objects.bulk_create(pending))
+        pending.clear()
 
 
 def now_us(now: datetime | None = None) -> int:

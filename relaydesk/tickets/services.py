@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from relaydesk.core.models import Organisation, Region, Team, User
@@ -111,6 +111,13 @@ def _actor_kind(actor: User | None) -> str:
 
 def next_number() -> int:
     """Hand out the next human ticket number; the row lock serialises concurrent creators."""
+    table = TicketCounter._meta.db_table
+    if connection.vendor in ("postgresql", "sqlite"):
+        with connection.cursor() as cur:
+            cur.execute(f'UPDATE "{table}" SET "value" = "value" + 1 WHERE "id" = 1 RETURNING "value"')  # noqa: S608 - constant table name
+            row = cur.fetchone()
+        if row is not None:
+            return int(row[0])
     updated = TicketCounter.objects.filter(pk=1).update(value=F("value") + 1)
     if not updated:
         TicketCounter.objects.get_or_create(pk=1, defaults={"value": 1000})
@@ -251,7 +258,7 @@ def create_ticket(
         _save_clocks(ch, clocks)
         ticket.save()
         if tags:
-            _set_tags(ticket, tags)
+            _set_tags(ticket, tags, new=True)
         ch.audit.append(
             AuditEntry(
                 ticket=ticket,
@@ -288,9 +295,24 @@ def _check_context(context: dict[str, Any]) -> None:
         raise TicketError("problem_end must not be before problem_start", field="problem_end")
 
 
-def _set_tags(ticket: Ticket, names: list[str]) -> None:
-    objs = [Tag.objects.get_or_create(name=n)[0] for n in sorted(set(names))]
-    ticket.tags.set(objs)
+def _tags_named(names: list[str]) -> list[Tag]:
+    """The tags with these names, creating missing ones (two queries whatever the count)."""
+    wanted = sorted(set(names))
+    found = {t.name: t for t in Tag.objects.filter(name__in=wanted)}
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        Tag.objects.bulk_create([Tag(name=n) for n in missing], ignore_conflicts=True)
+        found.update({t.name: t for t in Tag.objects.filter(name__in=missing)})
+    return [found[n] for n in wanted]
+
+
+def _set_tags(ticket: Ticket, names: list[str], *, new: bool = False) -> None:
+    objs = _tags_named(names)
+    if new:  # a new ticket has no tags yet: one insert instead of a diff
+        through = Ticket.tags.through
+        through.objects.bulk_create([through(ticket_id=ticket.pk, tag_id=t.pk) for t in objs])
+    else:
+        ticket.tags.set(objs)
 
 
 # -- update ---------------------------------------------------------------------
