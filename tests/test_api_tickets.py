@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from django.test import Client
 
+from relaydesk.api.schemas import TicketListOut
 from relaydesk.notify.models import OutboundEmail
 from relaydesk.sla.models import ClockEvent
 from relaydesk.tickets.models import AuditEntry, Message, Ticket
@@ -88,6 +89,27 @@ def test_list_shape_order_and_cursor(world) -> None:
     dues = [_iso(t["sla_due_at"]) for t in seen if t["sla_due_at"]]
     assert dues == sorted(dues)
     assert seen[0]["priority"] == "P1"
+    # the page is written without response validation: it must still match the schema
+    TicketListOut.model_validate(page)
+    detail = api.get(f"/api/v1/tickets/{seen[0]['id']}")[1]
+    assert seen[0]["created_at"] == detail["created_at"]  # same time format as validated answers
+
+
+def test_list_count_is_bounded_unless_asked(world, monkeypatch) -> None:
+    from relaydesk.api import tickets as api_tickets
+
+    api = world.api(world.alice)
+    for i in range(4):
+        api.post("/api/v1/tickets", {"subject": f"s{i}"})
+    page = api.get("/api/v1/tickets", {"limit": 1})[1]
+    assert (page["count"], page["count_exact"], page["count_limit"]) == (4, True, api_tickets.COUNT_LIMIT)
+    monkeypatch.setattr(api_tickets, "COUNT_LIMIT", 2)
+    page = api.get("/api/v1/tickets", {"limit": 1})[1]
+    assert (page["count"], page["count_exact"], page["count_limit"]) == (2, False, 2)
+    page = api.get("/api/v1/tickets", {"limit": 1, "exact_count": "true"})[1]
+    assert (page["count"], page["count_exact"], page["count_limit"]) == (4, True, None)
+    # another organisation's tickets never count
+    assert world.api(world.carol).get("/api/v1/tickets", {"exact_count": "true"})[1]["count"] == 0
 
 
 def test_list_filters(world) -> None:

@@ -91,10 +91,15 @@ def visible_tickets(user: User, qs: QuerySet[Ticket] | None = None) -> QuerySet[
         return qs.none()
     if user.is_lead_role or (user.team is not None and user.team.serves_all):
         return qs
-    cond = Q(assignee_id=user.pk) | Q(organisation__account_manager_id=user.pk)
+    # The organisations resolved first (a handful of ids), so the ticket query is a plain OR
+    # of indexed columns with no join.
+    orgs = Q(account_manager_id=user.pk)
     if user.team_id is not None:
-        served = Organisation.objects.filter(support_teams=user.team_id).values("pk")
-        cond |= Q(team_id=user.team_id) | Q(organisation_id__in=served)
+        orgs |= Q(support_teams=user.team_id)
+    org_ids = sorted(set(Organisation.objects.filter(orgs).values_list("pk", flat=True)))
+    cond = Q(assignee_id=user.pk) | Q(organisation_id__in=org_ids)
+    if user.team_id is not None:
+        cond |= Q(team_id=user.team_id)
     return qs.filter(cond)
 
 

@@ -191,9 +191,11 @@ class TicketDetailOut(TicketOut):
 
 
 class TicketListOut(Schema):
-    count: int
+    count: int = Field(description="tickets matching the filters, counted up to count_limit")
+    count_exact: bool = Field(description="false when more than count_limit tickets match")
+    count_limit: int | None = Field(description="null when exact_count=true was asked for")
     items: list[TicketOut]
-    next: str | None
+    next: str | None = Field(description="cursor for the next page, or null on the last one")
 
 
 class MessageIn(Strict):

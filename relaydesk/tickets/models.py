@@ -116,8 +116,9 @@ class Ticket(models.Model):
     priority = models.CharField(max_length=2, choices=PRIORITIES, default="P3")
     category = models.CharField(max_length=30, choices=CATEGORIES, default="other")
     channel = models.CharField(max_length=20, choices=CHANNELS, default="portal")
+    # Indexed by the composite (organisation, …) indexes in Meta, which lead with it.
     organisation = models.ForeignKey(
-        "core.Organisation", on_delete=models.PROTECT, related_name="tickets"
+        "core.Organisation", on_delete=models.PROTECT, related_name="tickets", db_index=False
     )
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
@@ -128,6 +129,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,  # the (assignee, sla_sort_at, id) index leads with it
     )
     team = models.ForeignKey(
         "core.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
@@ -208,7 +210,11 @@ class Ticket(models.Model):
             # The same queue order within one organisation (every customer's list) and for one
             # assignee ("mine"): a page is an index range, not a sort of all their tickets.
             models.Index(fields=["organisation", "sla_sort_at", "id"], name="ticket_org_queue"),
-            models.Index(fields=["assignee", "sla_sort_at", "id"], name="ticket_assignee_queue"),
+            models.Index(fields=["assignee", "status", "sla_sort_at", "id"], name="ticket_assignee_queue"),
+            # Queue views by status or SLA state ("open", "at risk"): the count and the page's
+            # ids come from the index alone (see docs/decisions/0005-ticket-list-count.md).
+            models.Index(fields=["status", "priority", "sla_sort_at", "id"], name="ticket_status_queue"),
+            models.Index(fields=["sla_state", "sla_sort_at", "id"], name="ticket_sla_state_queue"),
             models.Index(
                 fields=["sla_next_event_at"],
                 name="ticket_sla_next_event",
