@@ -157,11 +157,11 @@ def test_sweep_rerun_after_crash_emits_once(world, monkeypatch) -> None:
     real = notices.clock_events
     calls = {"n": 0}
 
-    def crash_once(ticket, events):
+    def crash_once(ticket, events, **kw):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("worker died mid-sweep")
-        return real(ticket, events)
+        return real(ticket, events, **kw)
 
     monkeypatch.setattr(notices, "clock_events", crash_once)
     later = FRI_1700_SGT + timedelta(hours=1)
@@ -200,3 +200,20 @@ def test_two_sweeps_at_once_emit_each_event_once(world) -> None:
     assert sum(results) == 30 * 4
     assert ClockEvent.objects.filter(kind="breached").count() == 60
     assert OutboundEmail.objects.filter(kind="sla_breached").count() == 60
+
+
+def test_sweep_in_batches_emits_each_event_once_and_skips_events_already_stored(world) -> None:
+    tickets = [_create(world, world.alice, "P1", assignee=world.agent, team=world.apac) for _ in range(23)]
+    # another writer already stored the warning of one ticket (its flag not yet on the row)
+    first = tickets[0]
+    ClockEvent.objects.create(ticket=first, metric="first_response", cycle=first.frt_cycle, kind="warned", at=FRI_1700_SGT)
+    later = FRI_1700_SGT + timedelta(minutes=12)  # past 75 % of the 15-minute P1 target
+    assert sweep(now=later, batch=5) == 22
+    assert sweep(now=later, batch=5) == 0
+    for t in tickets:
+        assert ClockEvent.objects.filter(ticket=t, metric="first_response", kind="warned").count() == 1
+        assert _fresh(t).sla_state == "warning"
+    assert Notification.objects.filter(kind="sla_warned", user=world.agent).count() == 22
+    assert OutboundEmail.objects.filter(kind="sla_warned").count() == 22
+    assert sweep(now=FRI_1700_SGT + timedelta(minutes=16), batch=5) == 23  # breaches, each once
+    assert ClockEvent.objects.filter(kind="breached").count() == 23

@@ -9,8 +9,8 @@ from django.conf import settings
 
 from relaydesk.core.models import ROLE_GROUPS, ROLE_LEAD, User
 
-from .models import Notification
-from .outbox import queue_email, ticket_root_id
+from .models import Notification, OutboundEmail
+from .outbox import build_email, queue_email, queue_emails, ticket_root_id
 
 if TYPE_CHECKING:
     from relaydesk.sla.models import ClockEvent
@@ -68,7 +68,23 @@ def _refs(ticket: Ticket, extra: str | None = None) -> list[str]:
     return refs
 
 
-def _notify(users: list[User | None], kind: str, ticket: Ticket | None, text: str) -> None:
+class Batch:
+    """Notices collected over many tickets and written in two statements (the SLA sweep)."""
+
+    def __init__(self) -> None:
+        self.notifications: list[Notification] = []
+        self.emails: list[OutboundEmail] = []
+        self.leads: list[User | None] | None = None  # the lead group, read once per batch
+
+    def flush(self) -> None:
+        Notification.objects.bulk_create(self.notifications)
+        queue_emails(self.emails)
+        self.notifications, self.emails = [], []
+
+
+def _notify(
+    users: list[User | None], kind: str, ticket: Ticket | None, text: str, batch: Batch | None = None
+) -> None:
     seen: set[int] = set()
     rows = []
     for u in users:
@@ -76,7 +92,10 @@ def _notify(users: list[User | None], kind: str, ticket: Ticket | None, text: st
             continue
         seen.add(u.pk)
         rows.append(Notification(user=u, kind=kind, ticket=ticket, text=text[:500]))
-    Notification.objects.bulk_create(rows)
+    if batch is not None:
+        batch.notifications += rows
+    else:
+        Notification.objects.bulk_create(rows)
 
 
 def ticket_created(ticket: Ticket, *, email_message_id: str | None, auto_ack: bool) -> None:
@@ -178,14 +197,20 @@ def message_added(ticket: Ticket, msg: Message) -> None:
             _notify([ticket.assignee], "internal_note", ticket, f"#{ticket.number}: internal note by {msg.author}")
 
 
-def _leads(ticket: Ticket) -> list[User | None]:
+def _leads(ticket: Ticket, batch: Batch | None = None) -> list[User | None]:
     if ticket.team is not None and ticket.team.lead is not None:
         return [ticket.team.lead]
-    return list(User.objects.filter(groups__name=ROLE_GROUPS[ROLE_LEAD], is_active=True))
+    if batch is not None and batch.leads is not None:
+        return batch.leads
+    leads: list[User | None] = list(User.objects.filter(groups__name=ROLE_GROUPS[ROLE_LEAD], is_active=True))
+    if batch is not None:
+        batch.leads = leads
+    return leads
 
 
-def clock_events(ticket: Ticket, events: list[ClockEvent]) -> None:
-    """Warnings and breaches tell the assignee and the team lead (in-app and e-mail)."""
+def clock_events(ticket: Ticket, events: list[ClockEvent], batch: Batch | None = None) -> None:
+    """Warnings and breaches tell the assignee and the team lead (in-app and e-mail). With a
+    ``batch`` the rows are collected there and written by ``batch.flush()``."""
     for ev in events:
         if ev.kind not in ("warned", "breached"):
             continue
@@ -194,10 +219,10 @@ def clock_events(ticket: Ticket, events: list[ClockEvent]) -> None:
             text = f"#{ticket.number} {ticket.priority}: {metric} target nearly spent (due {ev.due_at:%Y-%m-%d %H:%M} UTC)" if ev.due_at else f"#{ticket.number}: {metric} warning"
         else:
             text = f"#{ticket.number} {ticket.priority}: {metric} target BREACHED"
-        users = [ticket.assignee, *_leads(ticket)]
-        _notify(users, f"sla_{ev.kind}", ticket, text)
+        users = [ticket.assignee, *_leads(ticket, batch)]
+        _notify(users, f"sla_{ev.kind}", ticket, text, batch)
         to = sorted({u.email for u in users if u is not None and u.is_active})
-        queue_email(
+        mail = dict(
             kind=f"sla_{ev.kind}",
             to=to,
             subject=f"[#{ticket.number}] SLA {ev.kind}: {metric} — {ticket.subject}",
@@ -205,6 +230,12 @@ def clock_events(ticket: Ticket, events: list[ClockEvent]) -> None:
             ticket_id=ticket.pk,
             references=[ticket_root_id(ticket.pk)],
         )
+        if batch is None:
+            queue_email(**mail)  # type: ignore[arg-type]
+        else:
+            row = build_email(**mail)  # type: ignore[arg-type]
+            if row is not None:
+                batch.emails.append(row)
 
 
 def ticket_solved(ticket: Ticket) -> None:

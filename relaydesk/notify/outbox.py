@@ -50,10 +50,32 @@ def queue_email(
 ) -> OutboundEmail | None:
     """Write one outbox row (inside the caller's transaction) and ask a worker to send it
     once that transaction commits (one delivery job per transaction, see ``_kick_on_commit``)."""
+    row = build_email(
+        kind=kind, to=to, subject=subject, body=body, ticket_id=ticket_id,
+        in_reply_to=in_reply_to, references=references,
+    )
+    if row is None:
+        return None
+    row.save()
+    _kick_on_commit()
+    return row
+
+
+def build_email(
+    *,
+    kind: str,
+    to: list[str],
+    subject: str,
+    body: str,
+    ticket_id: int | None = None,
+    in_reply_to: str = "",
+    references: list[str] | None = None,
+) -> OutboundEmail | None:
+    """An unsaved outbox row (``None`` when there is nobody to send it to)."""
     to = sorted({a for a in to if a})
     if not to:
         return None
-    row = OutboundEmail.objects.create(
+    return OutboundEmail(
         kind=kind,
         to=to,
         subject=subject[:300],
@@ -63,8 +85,13 @@ def queue_email(
         references=" ".join(r for r in (references or []) if r),
         ticket_id=ticket_id,
     )
-    _kick_on_commit()
-    return row
+
+
+def queue_emails(rows: list[OutboundEmail]) -> None:
+    """Write many outbox rows in one statement (inside the caller's transaction)."""
+    if rows:
+        OutboundEmail.objects.bulk_create(rows)
+        _kick_on_commit()
 
 
 def _kick_on_commit() -> None:

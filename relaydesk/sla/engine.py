@@ -162,6 +162,18 @@ def clocks_from_ticket(ticket: Ticket) -> dict[str, clk.Clock]:
     return clocks
 
 
+_CLOCK_FIELDS = [
+    f"{p}_{n}"
+    for p in PREFIX.values()
+    for n in ("state", "target_us", "spent_us", "running_since", "due_at", "warn_at", "cycle", "warned", "breached", "met_at")
+] + ["sla_due_at", "sla_sort_at", "sla_next_event_at", "sla_state"]
+
+
+def clock_fields() -> list[str]:
+    """Every column ``clocks_to_ticket`` writes."""
+    return _CLOCK_FIELDS
+
+
 def clocks_to_ticket(ticket: Ticket, clocks: dict[str, clk.Clock]) -> list[str]:
     """Write clocks back and refresh the summary columns; returns the changed field names."""
     from relaydesk.tickets.models import SORT_SENTINEL
@@ -239,6 +251,51 @@ def record_events(ticket: Ticket, events: list[clk.ClockEvent]) -> list[ClockEve
             pending.append(row)
     _flush(pending, stored)
     return stored
+
+
+def record_events_batch(batch: list[tuple[Ticket, list[clk.ClockEvent]]]) -> dict[int, list[ClockEvent]]:
+    """``record_events`` for many tickets in one statement (the sweep). Once-per-cycle events
+    already stored are left out first; if another writer still wins a race, the batch falls
+    back to the row-by-row path, which skips exactly those."""
+    once_keys = {
+        (t.pk, ev.metric, ev.cycle, ev.kind) for t, evs in batch for ev in evs if ev.kind in clk.ONCE_PER_CYCLE
+    }
+    existing: set[tuple[int, str, int, str]] = set()
+    if once_keys:
+        existing = set(
+            ClockEvent.objects.filter(
+                ticket_id__in={k[0] for k in once_keys}, kind__in=clk.ONCE_PER_CYCLE
+            ).values_list("ticket_id", "metric", "cycle", "kind")
+        )
+    rows: list[ClockEvent] = []
+    for ticket, events in batch:
+        for ev in events:
+            if (ticket.pk, ev.metric, ev.cycle, ev.kind) in existing:
+                continue
+            rows.append(
+                ClockEvent(
+                    ticket=ticket,
+                    metric=ev.metric,
+                    cycle=ev.cycle,
+                    kind=ev.kind,
+                    at=from_us(ev.at_us),
+                    due_at=_us_dt(ev.due_us),
+                    spent_s=ev.spent_us // 1_000_000,
+                    target_s=None if ev.target_us is None else ev.target_us // 1_000_000,
+                    detail=dict(ev.detail),
+                )
+            )
+    out: dict[int, list[ClockEvent]] = {t.pk: [] for t, _ in batch}
+    try:
+        with transaction.atomic():
+            stored = ClockEvent.objects.bulk_create(rows)
+    except IntegrityError:
+        for ticket, events in batch:
+            out[ticket.pk] = record_events(ticket, events)
+        return out
+    for row in stored:
+        out[row.ticket_id].append(row)
+    return out
 
 
 def _flush(pending: list[ClockEvent], stored: list[ClockEvent]) -> None:

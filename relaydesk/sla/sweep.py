@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
+from relaydesk.domain import clock as clk
 from relaydesk.notify import notices
 from relaydesk.tickets.models import Ticket
 
@@ -23,7 +24,25 @@ from . import engine
 
 log = logging.getLogger(__name__)
 
-SWEEP_FIELDS: list[str] | None = None
+def _update_changed(tickets: list[Ticket], before: dict[int, dict[str, object]], fields: list[str]) -> None:
+    """Write only the columns the sweep changed, one prepared statement per set of changed
+    columns (``executemany``) instead of a full save per ticket."""
+    groups: dict[tuple[str, ...], list[Ticket]] = {}
+    for t in tickets:
+        changed = tuple(f for f in fields if getattr(t, f) != before[t.pk][f])
+        if changed:
+            groups.setdefault(changed, []).append(t)
+    if not groups:
+        return
+    meta = Ticket._meta
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        for changed, group in groups.items():
+            cols = [meta.get_field(f) for f in changed]
+            sets = ", ".join(f"{qn(c.column)} = %s" for c in cols)
+            sql = f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(meta.pk.column)} = %s"  # noqa: S608 - names from the model
+            params = [[c.get_db_prep_save(getattr(t, c.attname), connection) for c in cols] + [t.pk] for t in group]
+            cur.executemany(sql, params)
 
 
 def sweep(now: datetime | None = None, batch: int = 500, max_batches: int = 1000) -> int:
@@ -36,24 +55,31 @@ def sweep(now: datetime | None = None, batch: int = 500, max_batches: int = 1000
         with transaction.atomic():
             qs = (
                 Ticket.objects.filter(sla_next_event_at__lte=now)
-                .select_related(
-                    "sla_rule", "sla_calendar", "organisation", "team__lead", "assignee"
-                )
+                .select_related("sla_rule", "sla_calendar", "organisation", "team__lead", "assignee")
                 .order_by("sla_next_event_at")
             )
             if skip_locked:
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
             tickets = list(qs[:batch])
+            work: list[tuple[Ticket, list[clk.ClockEvent]]] = []
+            before: dict[int, dict[str, object]] = {}
+            fields: list[str] = []
             for ticket in tickets:
                 clocks = engine.clocks_from_ticket(ticket)
-                events = []
+                fields = engine.clock_fields()
+                before[ticket.pk] = {f: getattr(ticket, f) for f in fields}
+                events: list[clk.ClockEvent] = []
                 for c in clocks.values():
                     events += c.sweep(t)
-                fields = engine.clocks_to_ticket(ticket, clocks)
-                ticket.save(update_fields=fields)
-                stored = engine.record_events(ticket, events)
-                notices.clock_events(ticket, stored)
-                emitted += len(stored)
+                engine.clocks_to_ticket(ticket, clocks)
+                work.append((ticket, events))
+            _update_changed(tickets, before, fields)
+            stored = engine.record_events_batch(work)
+            notes = notices.Batch()
+            for ticket in tickets:
+                notices.clock_events(ticket, stored[ticket.pk], batch=notes)
+                emitted += len(stored[ticket.pk])
+            notes.flush()
         if len(tickets) < batch:
             break
     if emitted:
