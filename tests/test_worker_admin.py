@@ -115,3 +115,8 @@ def test_admin_needs_staff_login(world) -> None:
     assert client.get("/admin/tickets/ticket/").status_code == 302
     client.force_login(world.alice)
     assert client.get("/admin/tickets/ticket/").status_code == 302
+
+
+def test_front_door_leads_to_the_admin_login(db) -> None:
+    resp = Client().get("/")
+    assert resp.status_code == 302 and resp["Location"] == "/admin/"
