@@ -130,7 +130,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Each server thread keeps its connection (WAL allows many); checked before reuse.
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers and one writer work at the same time; IMMEDIATE takes the
         # write lock at BEGIN so two writers queue instead of dead-locking on upgrade.
