@@ -162,40 +162,36 @@ def clocks_from_ticket(ticket: Ticket) -> dict[str, clk.Clock]:
     return clocks
 
 
-_CLOCK_FIELDS = [
-    f"{p}_{n}"
-    for p in PREFIX.values()
-    for n in ("state", "target_us", "spent_us", "running_since", "due_at", "warn_at", "cycle", "warned", "breached", "met_at")
-] + ["sla_due_at", "sla_sort_at", "sla_next_event_at", "sla_state"]
+CLOCK_COLUMNS = ("state", "target_us", "spent_us", "running_since", "due_at", "warn_at", "cycle", "warned", "breached", "met_at")
+SUMMARY_COLUMNS = ("sla_due_at", "sla_sort_at", "sla_next_event_at", "sla_state")
+_CLOCK_FIELDS = [f"{p}_{n}" for p in PREFIX.values() for n in CLOCK_COLUMNS] + list(SUMMARY_COLUMNS)
 
 
 def clock_fields() -> list[str]:
-    """Every column ``clocks_to_ticket`` writes."""
-    return _CLOCK_FIELDS
+    """Every column ``clocks_to_ticket`` writes (a new list: callers may extend it)."""
+    return list(_CLOCK_FIELDS)
 
 
 def clocks_to_ticket(ticket: Ticket, clocks: dict[str, clk.Clock]) -> list[str]:
-    """Write clocks back and refresh the summary columns; returns the changed field names."""
+    """Write clocks back and refresh the summary columns; returns the written field names."""
     from relaydesk.tickets.models import SORT_SENTINEL
 
-    fields: list[str] = []
     for metric, c in clocks.items():
         p = PREFIX[metric]
-        values = {
-            "state": c.state,
-            "target_us": c.target_us,
-            "spent_us": c.spent_us,
-            "running_since": _us_dt(c.running_since_us),
-            "due_at": _us_dt(c.due_us),
-            "warn_at": _us_dt(c.warn_us),
-            "cycle": c.cycle,
-            "warned": c.warned,
-            "breached": c.breached,
-            "met_at": _us_dt(c.met_at_us),
-        }
-        for name, value in values.items():
+        values = (
+            c.state,
+            c.target_us,
+            c.spent_us,
+            _us_dt(c.running_since_us),
+            _us_dt(c.due_us),
+            _us_dt(c.warn_us),
+            c.cycle,
+            c.warned,
+            c.breached,
+            _us_dt(c.met_at_us),
+        )
+        for name, value in zip(CLOCK_COLUMNS, values, strict=True):
             setattr(ticket, f"{p}_{name}", value)
-            fields.append(f"{p}_{name}")
     running = [c for c in clocks.values() if c.state == clk.RUNNING]
     paused = [c for c in clocks.values() if c.state == clk.PAUSED]
     dues = [c.due_us for c in running if c.due_us is not None]
@@ -214,12 +210,26 @@ def clocks_to_ticket(ticket: Ticket, clocks: dict[str, clk.Clock]) -> list[str]:
     else:
         state = "none"
     ticket.sla_state = state
-    fields += ["sla_due_at", "sla_sort_at", "sla_next_event_at", "sla_state"]
-    return fields
+    return clock_fields()
 
 
 def ticket_calendar(ticket: Ticket) -> Cal:
     return domain_calendar(ticket.sla_calendar if ticket.sla_calendar_id else None)
+
+
+def _event_row(ticket: Ticket, ev: clk.ClockEvent) -> ClockEvent:
+    """The unsaved database row for a domain clock event."""
+    return ClockEvent(
+        ticket=ticket,
+        metric=ev.metric,
+        cycle=ev.cycle,
+        kind=ev.kind,
+        at=from_us(ev.at_us),
+        due_at=_us_dt(ev.due_us),
+        spent_s=ev.spent_us // 1_000_000,
+        target_s=None if ev.target_us is None else ev.target_us // 1_000_000,
+        detail=dict(ev.detail),
+    )
 
 
 def record_events(ticket: Ticket, events: list[clk.ClockEvent]) -> list[ClockEvent]:
@@ -228,17 +238,7 @@ def record_events(ticket: Ticket, events: list[clk.ClockEvent]) -> list[ClockEve
     stored: list[ClockEvent] = []
     pending: list[ClockEvent] = []
     for ev in events:
-        row = ClockEvent(
-            ticket=ticket,
-            metric=ev.metric,
-            cycle=ev.cycle,
-            kind=ev.kind,
-            at=from_us(ev.at_us),
-            due_at=_us_dt(ev.due_us),
-            spent_s=ev.spent_us // 1_000_000,
-            target_s=None if ev.target_us is None else ev.target_us // 1_000_000,
-            detail=dict(ev.detail),
-        )
+        row = _event_row(ticket, ev)
         if ev.kind in clk.ONCE_PER_CYCLE:
             _flush(pending, stored)
             try:
@@ -272,19 +272,7 @@ def record_events_batch(batch: list[tuple[Ticket, list[clk.ClockEvent]]]) -> dic
         for ev in events:
             if (ticket.pk, ev.metric, ev.cycle, ev.kind) in existing:
                 continue
-            rows.append(
-                ClockEvent(
-                    ticket=ticket,
-                    metric=ev.metric,
-                    cycle=ev.cycle,
-                    kind=ev.kind,
-                    at=from_us(ev.at_us),
-                    due_at=_us_dt(ev.due_us),
-                    spent_s=ev.spent_us // 1_000_000,
-                    target_s=None if ev.target_us is None else ev.target_us // 1_000_000,
-                    detail=dict(ev.detail),
-                )
-            )
+            rows.append(_event_row(ticket, ev))
     out: dict[int, list[ClockEvent]] = {t.pk: [] for t, _ in batch}
     try:
         with transaction.atomic():

@@ -63,10 +63,9 @@ def sweep(now: datetime | None = None, batch: int = 500, max_batches: int = 1000
             tickets = list(qs[:batch])
             work: list[tuple[Ticket, list[clk.ClockEvent]]] = []
             before: dict[int, dict[str, object]] = {}
-            fields: list[str] = []
+            fields = engine.clock_fields()
             for ticket in tickets:
                 clocks = engine.clocks_from_ticket(ticket)
-                fields = engine.clock_fields()
                 before[ticket.pk] = {f: getattr(ticket, f) for f in fields}
                 events: list[clk.ClockEvent] = []
                 for c in clocks.values():

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from relaydesk.sla.engine import clock_fields
+
 from .models import Attachment, AuditEntry, Message, Tag, Ticket, TicketCounter
 
 
@@ -19,7 +21,7 @@ class TicketAdmin(admin.ModelAdmin):
     raw_id_fields = ("requester", "assignee", "organisation")
     date_hierarchy = "created_at"
     inlines = [MessageInline]
-    readonly_fields = (*tuple(f"{p}_{n}" for p in ("frt", "nrt", "ttr") for n in ("state", "target_us", "spent_us", "running_since", "due_at", "warn_at", "cycle", "warned", "breached", "met_at")), "sla_state", "sla_due_at", "sla_sort_at", "sla_next_event_at")
+    readonly_fields = tuple(clock_fields())
 
 
 @admin.register(Message)
