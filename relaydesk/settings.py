@@ -91,6 +91,10 @@ INSTALLED_APPS = [
     "relaydesk.sla",
     "relaydesk.tickets",
     "relaydesk.notify",
+    "relaydesk.routing",
+    "relaydesk.monitoring",
+    "relaydesk.kb",
+    "relaydesk.staffing",
 ]
 
 MIDDLEWARE = [

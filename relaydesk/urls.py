@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from relaydesk.api import api
@@ -12,4 +12,8 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("", include("relaydesk.routing.urls")),
+    path("", include("relaydesk.monitoring.urls")),
+    path("", include("relaydesk.kb.urls")),
+    path("", include("relaydesk.staffing.urls")),
 ]

@@ -18,6 +18,7 @@ from relaydesk.domain import clock as clk
 from relaydesk.sla import engine
 from relaydesk.sla.models import SLARule
 
+from . import signals
 from .models import (
     STATUS_CLOSED,
     STATUS_NEW,
@@ -280,6 +281,7 @@ def create_ticket(
         from relaydesk.notify import notices
 
         notices.ticket_created(ticket, email_message_id=email_message_id, auto_ack=auto_ack)
+        signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
     return ticket
 
 
@@ -365,6 +367,9 @@ def update_ticket(
         if "status" in changes and changes["status"] != ticket.status:
             _transition(ch, changes["status"])
         _finish(ch)
+        changed = {a.field for a in ch.audit}
+        if changed:
+            signals.ticket_changed.send(sender=Ticket, ticket=ticket, actor=actor, fields=changed)
     return ticket
 
 
@@ -490,6 +495,7 @@ def add_message(
         from relaydesk.notify import notices
 
         notices.message_added(ticket, msg)
+        signals.message_added.send(sender=Ticket, ticket=ticket, message=msg)
     return msg
 
 

@@ -1,0 +1,1 @@
+"""Anomaly detection on network telemetry: pure NumPy, no Django import."""

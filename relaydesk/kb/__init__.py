@@ -1,0 +1,1 @@
+"""Self-service: knowledge base, search, suggestions and deflection, solution templates."""

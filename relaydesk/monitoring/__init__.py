@@ -1,0 +1,1 @@
+"""Network topology, telemetry ingest and rollups, and customer footprint."""

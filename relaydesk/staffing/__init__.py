@@ -1,0 +1,1 @@
+"""Staffing plans: agents needed per hour (Erlang C / Erlang A), checked by simulation."""
