@@ -15,10 +15,19 @@ log = logging.getLogger("relaydesk.worker")
 
 def run_periodic_once() -> dict[str, Any]:
     """One pass of every periodic sweep. Each is safe to run in several workers at once."""
+    from relaydesk.core import periodic
     from relaydesk.notify.outbox import deliver_due
     from relaydesk.sla.sweep import sweep
 
-    return {"sla_events": sweep(), "outbox": deliver_due()}
+    result: dict[str, Any] = {"sla_events": sweep()}
+    for name, fn in periodic.registered().items():
+        try:
+            result[name] = fn()
+        except Exception:
+            log.exception("periodic sweep %s failed; retrying next tick", name)
+            result[name] = "failed"
+    result["outbox"] = deliver_due()
+    return result
 
 
 class Command(BaseCommand):
