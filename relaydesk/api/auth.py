@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja.errors import HttpError
@@ -16,28 +19,72 @@ from relaydesk.tickets.models import Ticket
 SESSION_SCOPES = ["tickets:read", "tickets:write", "admin", "telemetry:write", "incidents:write"]
 
 
+# Each request checks its token afresh with one small query (revocation, expiry, the user's
+# activity, kind, organisation and team take effect at once). The user's object graph
+# (organisation, plan, home region, calendar, team, role groups) is reused for a few seconds
+# per process when none of those fresh columns changed — the same staleness the SLA rule
+# cache already accepts (ADR 0012).
+USER_GRAPH_TTL_S = 5.0
+_LAST_USED_EVERY = timedelta(minutes=5)
+_graph_lock = threading.Lock()
+_graphs: dict[str, tuple[float, tuple[Any, ...], User, list[str]]] = {}
+_last_used: dict[int, datetime] = {}
+
+_CHECK_SQL = (
+    "SELECT t.id, t.scopes, u.id, u.is_active, u.kind, u.organisation_id, u.team_id, "
+    "u.is_superuser FROM core_apitoken t JOIN core_user u ON u.id = t.user_id "
+    "WHERE t.digest = %s AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > %s)"
+)
+
+
+def forget_token_cache() -> None:
+    with _graph_lock:
+        _graphs.clear()
+
+
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer rdk_…``; the token's digest is looked up, never the secret."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         if not token or len(token) > 200:
             return None
-        found = (
-            APIToken.objects.active()
-            .select_related(
-                "user__organisation__plan", "user__organisation__home_region__calendar", "user__team"
-            )
-            .filter(digest=APIToken.hash(token))
-            .first()
-        )
-        if found is None or not found.user.is_active:
-            return None
+        digest = APIToken.hash(token)
         now = datetime.now(UTC)
-        if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=5):
-            APIToken.objects.filter(pk=found.pk).update(last_used_at=now)
-        request.scopes = list(found.scopes)  # type: ignore[attr-defined]
-        request.user = found.user
-        return found.user
+        with connection.cursor() as cur:
+            cur.execute(_CHECK_SQL, [digest, connection.ops.adapt_datetimefield_value(now)])
+            row = cur.fetchone()
+        if row is None or not row[3]:
+            return None
+        token_id, fresh = row[0], tuple(row[2:])
+        mono = time.monotonic()
+        cached = _graphs.get(digest)
+        if cached is not None and cached[1] == fresh and mono - cached[0] < USER_GRAPH_TTL_S:
+            user, scopes = cached[2], cached[3]
+        else:
+            found = (
+                APIToken.objects.select_related(
+                    "user__organisation__plan", "user__organisation__home_region__calendar", "user__team"
+                )
+                .filter(pk=token_id)
+                .first()
+            )
+            if found is None or not found.user.is_active:
+                return None
+            user, scopes = found.user, list(found.scopes)
+            user._groups()  # load the role groups once, with the rest of the graph
+            with _graph_lock:
+                if len(_graphs) > 10_000:
+                    _graphs.clear()
+                _graphs[digest] = (mono, fresh, user, scopes)
+        last = _last_used.get(token_id)
+        if last is None or now - last > _LAST_USED_EVERY:
+            if len(_last_used) > 10_000:
+                _last_used.clear()
+            _last_used[token_id] = now
+            APIToken.objects.filter(pk=token_id).update(last_used_at=now)
+        request.scopes = list(scopes)  # type: ignore[attr-defined]
+        request.user = user
+        return user
 
 
 class SessionAuth(APIKeyCookie):

@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import NinjaJSONEncoder
 
+from relaydesk.core import lookups
 from relaydesk.core.models import Region, Team, User
 from relaydesk.domain import clock as clk
 from relaydesk.sla import engine
@@ -113,7 +114,7 @@ def ticket_out(t: Ticket, *, detail: bool = False, tags: list[str] | None = None
 def _region(code: str | None) -> Region | None:
     if code is None:
         return None
-    region = Region.objects.filter(code=code).first()
+    region = lookups.region_by_code(code)
     if region is None:
         codes = ", ".join(Region.objects.values_list("code", flat=True))
         raise HttpError(422, f"context.region: unknown region {code!r}; known: {codes}")

@@ -3,10 +3,11 @@ notification exists exactly when its cause does."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from relaydesk.core import fastsql
 from relaydesk.core.models import ROLE_GROUPS, ROLE_LEAD, User
 
 from .models import Notification, OutboundEmail
@@ -98,13 +99,19 @@ def _notify(
         Notification.objects.bulk_create(rows)
 
 
+def _insert_message(**fields: Any) -> None:
+    from relaydesk.tickets.models import Message
+
+    fastsql.insert([Message(**fields)])
+
+
 def ticket_created(ticket: Ticket, *, email_message_id: str | None, auto_ack: bool) -> None:
     from relaydesk.tickets.models import Message
 
     lang = ticket.organisation.language
     if email_message_id:
         # The customer's own mail is the first message of the thread (for threading replies).
-        Message.objects.create(
+        _insert_message(
             ticket=ticket,
             author=ticket.requester,
             author_kind=Message.AUTHOR_CUSTOMER,
@@ -133,7 +140,7 @@ def ticket_created(ticket: Ticket, *, email_message_id: str | None, auto_ack: bo
     )
     # The acknowledgement is recorded as an automatic system message: it never counts as a
     # first response (only a human staff member's public reply does).
-    Message.objects.create(
+    _insert_message(
         ticket=ticket,
         author=None,
         author_kind=Message.AUTHOR_SYSTEM,

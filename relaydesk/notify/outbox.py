@@ -16,6 +16,8 @@ from django.core.mail import EmailMessage, mailers
 from django.db import connection, transaction
 from django.db.models import Q
 
+from relaydesk.core import fastsql
+
 from .models import OutboundEmail
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def queue_email(
     )
     if row is None:
         return None
-    row.save()
+    fastsql.insert([row])
     _kick_on_commit()
     return row
 
@@ -90,7 +92,7 @@ def build_email(
 def queue_emails(rows: list[OutboundEmail]) -> None:
     """Write many outbox rows in one statement (inside the caller's transaction)."""
     if rows:
-        OutboundEmail.objects.bulk_create(rows)
+        fastsql.insert(rows)
         _kick_on_commit()
 
 
@@ -106,11 +108,31 @@ def _kick_on_commit() -> None:
     transaction.on_commit(kick)
 
 
+_queued_job: list[str] = []  # the delivery job this process enqueued last (id), if any
+
+
 def _kick() -> None:
+    """Enqueue a delivery job — unless the one this process enqueued last has not started
+    yet: it will run after this commit and see these rows, so another job would only add a
+    write and a commit to every ticket create under load."""
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
     from .tasks import deliver_outbox
 
     try:
-        deliver_outbox.enqueue()
+        if _queued_job:
+            pk = DBTaskResult._meta.pk
+            assert pk is not None
+            with connection.cursor() as cur:
+                cur.execute(
+                    f"SELECT 1 FROM {DBTaskResult._meta.db_table} WHERE id = %s AND status = %s",  # noqa: S608
+                    [pk.get_db_prep_value(_queued_job[0], connection), TaskResultStatus.READY.value],
+                )
+                if cur.fetchone() is not None:
+                    return
+        result = deliver_outbox.enqueue()
+        _queued_job[:] = [result.id]
     except Exception:  # the periodic sweep delivers it anyway
         log.exception("could not enqueue outbox delivery")
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
+from relaydesk.core import fastsql
 from relaydesk.domain import clock as clk
 from relaydesk.domain.calendar import BusinessCalendar as Cal
 from relaydesk.domain.calendar import from_us, to_us
@@ -289,7 +290,8 @@ def record_events_batch(batch: list[tuple[Ticket, list[clk.ClockEvent]]]) -> dic
 def _flush(pending: list[ClockEvent], stored: list[ClockEvent]) -> None:
     """Insert a run of plain events in one statement, keeping their order."""
     if pending:
-        stored.extend(ClockEvent.objects.bulk_create(pending))
+        fastsql.insert(pending)
+        stored.extend(pending)
         pending.clear()
 
 

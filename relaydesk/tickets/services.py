@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F
 
+from relaydesk.core import fastsql
 from relaydesk.core.models import Organisation, Region, Team, User
 from relaydesk.domain import clock as clk
 from relaydesk.sla import engine
@@ -193,7 +194,7 @@ def _finish(ch: _Change) -> None:
     ticket = ch.ticket
     ticket.updated_at = ch.now
     ticket.save()
-    AuditEntry.objects.bulk_create(ch.audit)
+    fastsql.insert(ch.audit)
     stored = engine.record_events(ticket, ch.events)
     from relaydesk.notify import notices
 
@@ -257,7 +258,7 @@ def create_ticket(
                 clocks[metric].warn_pct = rule.warn_pct
             ch.events += clocks[metric].start(cal, t, targets[metric])
         _save_clocks(ch, clocks)
-        ticket.save()
+        fastsql.insert([ticket])
         if tags:
             _set_tags(ticket, tags, new=True)
         ch.audit.append(
@@ -273,7 +274,7 @@ def create_ticket(
         )
         if rule is not None:
             ch.record("sla_rule", None, rule)
-        AuditEntry.objects.bulk_create(ch.audit)
+        fastsql.insert(ch.audit)
         engine.record_events(ticket, ch.events)
         if attachments:
             for up in attachments:
