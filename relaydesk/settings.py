@@ -134,6 +134,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend plus a fair write-lock hand-off between writers (ADR 0012).
+    DATABASES["default"]["ENGINE"] = "relaydesk.core.dbbackends.sqlite"
     # Each server thread keeps its connection (WAL allows many); checked before reuse.
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["OPTIONS"] = {

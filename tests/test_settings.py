@@ -34,7 +34,7 @@ def test_defaults_sqlite_wal_utc_no_debug_and_a_stored_secret(tmp_path) -> None:
     first = _probe(tmp_path)
     assert first.returncode == 0, first.stderr
     a = json.loads(first.stdout)
-    assert a["engine"] == "django.db.backends.sqlite3" and a["name"].startswith(str(tmp_path))
+    assert a["engine"] == "relaydesk.core.dbbackends.sqlite" and a["name"].startswith(str(tmp_path))
     assert a["journal"] == "wal"
     assert a["debug"] is False and a["tz"] == "UTC" and a["use_tz"] is True
     assert len(a["secret"]) >= 50

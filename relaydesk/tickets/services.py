@@ -310,12 +310,33 @@ def _tags_named(names: list[str]) -> list[Tag]:
 
 
 def _set_tags(ticket: Ticket, names: list[str], *, new: bool = False) -> None:
-    objs = _tags_named(names)
-    if new:  # a new ticket has no tags yet: one insert instead of a diff
-        through = Ticket.tags.through
-        through.objects.bulk_create([through(ticket_id=ticket.pk, tag_id=t.pk) for t in objs])
+    if new:  # a new ticket has no tags yet: link by name in SQL instead of a diff
+        _link_new_tags(ticket, sorted(set(names)))
     else:
-        ticket.tags.set(objs)
+        ticket.tags.set(_tags_named(names))
+
+
+def _link_new_tags(ticket: Ticket, names: list[str]) -> None:
+    if not names:
+        return
+    tag_table = Tag._meta.db_table
+    through = Ticket.tags.through._meta.db_table
+    marks = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT name FROM {tag_table} WHERE name IN ({marks})", names)  # noqa: S608
+        have = {r[0] for r in cur.fetchall()}
+        missing = [n for n in names if n not in have]
+        if missing:
+            cur.execute(
+                f"INSERT INTO {tag_table} (name) VALUES {', '.join(['(%s)'] * len(missing))} "  # noqa: S608
+                "ON CONFLICT (name) DO NOTHING",
+                missing,
+            )
+        cur.execute(
+            f"INSERT INTO {through} (ticket_id, tag_id) "  # noqa: S608
+            f"SELECT %s, id FROM {tag_table} WHERE name IN ({marks})",
+            [ticket.pk, *names],
+        )
 
 
 # -- update ---------------------------------------------------------------------

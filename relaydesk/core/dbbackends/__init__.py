@@ -1,0 +1,1 @@
+"""Database backends: Django's own, with small additions (see each module)."""
