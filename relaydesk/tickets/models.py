@@ -215,6 +215,9 @@ class Ticket(models.Model):
             # ids come from the index alone (see docs/decisions/0005-ticket-list-count.md).
             models.Index(fields=["status", "priority", "sla_sort_at", "id"], name="ticket_status_queue"),
             models.Index(fields=["sla_state", "sla_sort_at", "id"], name="ticket_sla_state_queue"),
+            # An agent's view is "these statuses, within my organisations, team or assignments":
+            # its bounded count is answered from this index alone, with no table lookups.
+            models.Index(fields=["status", "organisation", "team", "assignee"], name="ticket_status_scope"),
             models.Index(
                 fields=["sla_next_event_at"],
                 name="ticket_sla_next_event",
