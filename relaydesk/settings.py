@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "relaydesk.monitoring",
     "relaydesk.kb",
     "relaydesk.staffing",
+    "relaydesk.reports",
+    "relaydesk.web",
 ]
 
 MIDDLEWARE = [

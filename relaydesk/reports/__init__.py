@@ -1,0 +1,1 @@
+"""Reports: promise against reality."""
