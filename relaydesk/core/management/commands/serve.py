@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -47,4 +49,12 @@ class Command(BaseCommand):
         if opts["access_log"]:
             argv += ["--access-logfile", "-"]
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relaydesk.settings")
+        # Prometheus multi-process mode: every worker process writes its samples here and
+        # /metrics adds them up. A fresh folder per server start.
+        from django.conf import settings
+
+        prom = Path(settings.DATA_DIR) / "prometheus"
+        shutil.rmtree(prom, ignore_errors=True)
+        prom.mkdir(parents=True, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(prom)
         os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
