@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "relaydesk.kb",
     "relaydesk.staffing",
     "relaydesk.reports",
+    "relaydesk.incidents",
+    "relaydesk.status",
     "relaydesk.web",
 ]
 

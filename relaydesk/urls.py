@@ -16,5 +16,7 @@ urlpatterns = [
     path("", include("relaydesk.kb.urls")),
     path("", include("relaydesk.staffing.urls")),
     path("", include("relaydesk.reports.urls")),
+    path("", include("relaydesk.incidents.urls")),
+    path("", include("relaydesk.status.urls")),
     path("", include("relaydesk.web.urls")),
 ]

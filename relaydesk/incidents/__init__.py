@@ -1,0 +1,1 @@
+"""Incidents, notices and the Alertmanager receiver."""
