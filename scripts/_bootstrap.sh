@@ -43,3 +43,34 @@ bootstrap() {
     touch "$stamp"
   fi
 }
+
+# System packages the browser tests and translations need (Debian): chromium, gettext.
+# Installed with apt when missing and we may (root); otherwise the tests that need them say why
+# they are skipped.
+ensure_system_tools() {
+  local need=()
+  command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
+  [ ${#need[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing ${need[*]} with apt-get" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}") >&2 || \
+      echo "warning: could not install ${need[*]}; tests that need them will be skipped" >&2
+  else
+    echo "warning: ${need[*]} missing and not root; tests that need them will be skipped" >&2
+  fi
+}
+
+# Compile the gettext catalogs (relaydesk/locale/*/LC_MESSAGES/*.po -> .mo) when they changed.
+compile_messages() {
+  [ -d relaydesk/locale ] || return 0
+  command -v msgfmt >/dev/null 2>&1 || { echo "warning: msgfmt missing; pages stay in English" >&2; return 0; }
+  local po mo
+  for po in relaydesk/locale/*/LC_MESSAGES/*.po; do
+    [ -f "$po" ] || continue
+    mo="${po%.po}.mo"
+    if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
+      msgfmt --check-format -o "$mo" "$po"
+    fi
+  done
+}
