@@ -9,6 +9,7 @@ nothing and says so (``created=False``).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,11 @@ from django.db import transaction
 
 DEFAULT_TICKETS = 2000
 DEFAULT_SEED = 20260101
+
+# Capabilities that add to the demo world: each ``relaydesk.<app>.demo`` module that exists
+# has ``load(seed: int, now: datetime) -> str`` (idempotent; returns a one-line summary), called
+# in the same transaction after the core world and its ticket history.
+CAPABILITIES = ["routing", "kb", "monitoring", "incidents", "reports"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class LoadResult:
     open_tickets: int
     solved_or_closed: int
     breached_tickets: int
+    extras: tuple[str, ...] = ()
 
 
 def summary(created: bool = False, seconds: float = 0.0) -> LoadResult:
@@ -89,4 +96,21 @@ def load(
                 sim.simulate(arrival)
                 if progress is not None and (i % 250 == 0 or i == len(arrivals)):
                     progress(i, len(arrivals))
-    return summary(True, time.monotonic() - started)
+        extras = load_capabilities(seed, now)
+    result = summary(True, time.monotonic() - started)
+    return dataclasses.replace(result, extras=tuple(extras))
+
+
+def load_capabilities(seed: int, now: datetime) -> list[str]:
+    """Let each capability add its part of the demo world (see ``CAPABILITIES``)."""
+    import importlib
+    import importlib.util
+
+    lines = []
+    for app in CAPABILITIES:
+        name = f"relaydesk.{app}.demo"
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        lines.append(f"{app}: {module.load(seed, now)}")
+    return lines

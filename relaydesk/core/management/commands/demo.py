@@ -98,6 +98,8 @@ class Command(BaseCommand):
                     f"({result.open_tickets} still open, {result.solved_or_closed} solved or closed, "
                     f"{result.breached_tickets} with an SLA breach)."
                 )
+                for line in result.extras:
+                    self.stdout.write(f"  {line}")
             else:  # another process finished a load first
                 self.stdout.write("The demo world is already loaded; not loading it again.")
 
