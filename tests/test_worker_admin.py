@@ -120,3 +120,22 @@ def test_admin_needs_staff_login(world) -> None:
 def test_front_door_leads_to_the_admin_login(db) -> None:
     resp = Client().get("/")
     assert resp.status_code == 302 and resp["Location"] == "/admin/"
+
+
+def test_sweep_only_worker_stops_on_sigterm(tmp_path: os.PathLike[str]) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RELAYDESK_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "relaydesk", "migrate", "-v", "0"], env=env, check=True, timeout=120)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "relaydesk", "worker", "--no-jobs", "--interval", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert proc.stdout is not None
+    assert "sweeps every" in proc.stdout.readline()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=40) == 0

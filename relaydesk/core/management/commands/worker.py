@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
-import time
 from typing import Any
 
 from django.conf import settings
@@ -70,8 +70,12 @@ class Command(BaseCommand):
         self.stdout.write(f"worker {worker_id}: sweeps every {interval:g}s" + ("" if opts["no_jobs"] else ", running jobs"))
         try:
             if opts["no_jobs"]:
-                while True:
-                    time.sleep(3600)
+                # SIGTERM/SIGINT end the loop after the sweep in progress finishes.
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, lambda *_a: stop.set())
+                while not stop.wait(1):
+                    pass
+                thread.join(timeout=30)
             else:
                 Worker(queue_names=["*"], interval=1, batch=False, backend_name="default", startup_delay=True, max_tasks=None, worker_id=worker_id, excluded_queue_names=[]).run()
         finally:
