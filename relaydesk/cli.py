@@ -15,6 +15,7 @@ COMMANDS = {
     "mail-in": "run the inbound mail listener (SMTP/LMTP) that turns e-mail into tickets",
     "sweep": "run one SLA sweep pass now and print what it emitted",
     "check": "check the configuration and the database connection",
+    "staffing": "staffing plans: staffing plan --aht-s S --target 0.9 --within-s S [--from/--to | --arrivals FILE] [--rota FILE]",
     "manage": "any other Django management command (e.g. relaydesk manage shell)",
 }
 ALIASES = {"mail-in": "mail_in"}

@@ -61,12 +61,11 @@ ensure_system_tools() {
   fi
 }
 
-# Compile the gettext catalogs (relaydesk/locale/*/LC_MESSAGES/*.po -> .mo) when they changed.
+# Compile the gettext catalogs (relaydesk/**/locale/*/LC_MESSAGES/*.po -> .mo) when they changed.
 compile_messages() {
-  [ -d relaydesk/locale ] || return 0
   command -v msgfmt >/dev/null 2>&1 || { echo "warning: msgfmt missing; pages stay in English" >&2; return 0; }
   local po mo
-  for po in relaydesk/locale/*/LC_MESSAGES/*.po; do
+  for po in relaydesk/locale/*/LC_MESSAGES/*.po relaydesk/*/locale/*/LC_MESSAGES/*.po; do
     [ -f "$po" ] || continue
     mo="${po%.po}.mo"
     if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then

@@ -65,14 +65,16 @@ class Command(BaseCommand):
                     close_old_connections()
                 stop.wait(interval)
 
+        if opts["no_jobs"]:
+            # SIGTERM/SIGINT end the loop after the sweep in progress finishes. (With jobs, the
+            # job worker installs its own handlers and stops after the current job.)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_a: stop.set())
         thread = threading.Thread(target=ticker, name="relaydesk-sweeps", daemon=True)
         thread.start()
         self.stdout.write(f"worker {worker_id}: sweeps every {interval:g}s" + ("" if opts["no_jobs"] else ", running jobs"))
         try:
             if opts["no_jobs"]:
-                # SIGTERM/SIGINT end the loop after the sweep in progress finishes.
-                for sig in (signal.SIGTERM, signal.SIGINT):
-                    signal.signal(sig, lambda *_a: stop.set())
                 while not stop.wait(1):
                     pass
                 thread.join(timeout=30)
