@@ -15,6 +15,8 @@ COMMANDS = {
     "mail-in": "run the inbound mail listener (SMTP/LMTP) that turns e-mail into tickets",
     "sweep": "run one SLA sweep pass now and print what it emitted",
     "check": "check the configuration and the database connection",
+    "telemetry": "telemetry import FILE.csv: network samples (ts,service,region,node,carrier,metric,value,weight), all or nothing",
+    "footprint": "footprint import FILE.csv: customer traffic per organisation × service × region × hour",
     "staffing": "staffing plans: staffing plan --aht-s S --target 0.9 --within-s S [--from/--to | --arrivals FILE] [--rota FILE]",
     "manage": "any other Django management command (e.g. relaydesk manage shell)",
 }
