@@ -17,6 +17,8 @@ COMMANDS = {
     "check": "check the configuration and the database connection",
     "telemetry": "telemetry import FILE.csv: network samples (ts,service,region,node,carrier,metric,value,weight), all or nothing",
     "footprint": "footprint import FILE.csv: customer traffic per organisation × service × region × hour",
+    "kb": "knowledge base: kb load [DIR] (articles from Markdown, idempotent), kb reindex",
+    "reports": "reports rebuild (the fact table from all tickets), reports catch-up",
     "staffing": "staffing plans: staffing plan --aht-s S --target 0.9 --within-s S [--from/--to | --arrivals FILE] [--rota FILE]",
     "manage": "any other Django management command (e.g. relaydesk manage shell)",
 }
