@@ -19,6 +19,7 @@ COMMANDS = {
     "footprint": "footprint import FILE.csv: customer traffic per organisation × service × region × hour",
     "kb": "knowledge base: kb load [DIR] (articles from Markdown, idempotent), kb reindex",
     "reports": "reports rebuild (the fact table from all tickets), reports catch-up",
+    "oncall": "who is on shift / on call (oncall who --at … [--language …]), coverage gaps, one routing sweep",
     "staffing": "staffing plans: staffing plan --aht-s S --target 0.9 --within-s S [--from/--to | --arrivals FILE] [--rota FILE]",
     "manage": "any other Django management command (e.g. relaydesk manage shell)",
 }

@@ -5,3 +5,30 @@ class RoutingConfig(AppConfig):
     name = "relaydesk.routing"
     label = "routing"
     verbose_name = "Follow-the-sun routing and on-call"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from relaydesk.core import periodic
+        from relaydesk.tickets import signals
+
+        from . import paging, schedules, services
+        from .models import Rotation, ScheduleOverride, TimeOff
+
+        signals.ticket_created.connect(services.on_ticket_created, dispatch_uid="routing_created")
+        signals.message_added.connect(services.on_message_added, dispatch_uid="routing_message")
+        signals.ticket_changed.connect(services.on_ticket_changed, dispatch_uid="routing_changed")
+
+        def _invalidate(**_kw: object) -> None:
+            schedules.invalidate()
+            services.invalidate_directory()
+
+        from relaydesk.core.models import Team, User
+
+        from .models import AgentProfile
+
+        for model in (Rotation, ScheduleOverride, TimeOff, AgentProfile, User, Team):
+            post_save.connect(_invalidate, sender=model, weak=False, dispatch_uid=f"routing_inv_save_{model.__name__}")
+            post_delete.connect(_invalidate, sender=model, weak=False, dispatch_uid=f"routing_inv_del_{model.__name__}")
+        periodic.register("routing_handover", services.handover_sweep)
+        periodic.register("routing_escalation", paging.escalation_sweep)

@@ -1,0 +1,330 @@
+"""Routing decisions: which agent on shift should own a ticket, and why.  Pure Python (no
+Django), fed with plain data, so a decision takes microseconds and can be replayed in tests,
+the CLI and benchmarks.
+
+Rules, in order:
+
+1. **Key accounts**: the organisation's named account manager when they can take it (on
+   shift, present, under capacity); otherwise their backup; otherwise the best candidate of
+   the manager's team, then of everyone.  (The caller tells the manager either way.)
+2. **Best agent on shift**: among *eligible* agents (on shift, presence available or busy,
+   load under their capacity for the ticket's priority), the highest score:
+
+   ``language·[speaks the organisation's language] + skill·(matched / wanted)
+   + load·(1 − load/capacity) + fairness·min(1, idle/fairness_horizon)
+   + continuity·[handled this organisation recently] − busy_penalty·[busy]``
+
+   Ties go to the agent idle longest, then the lowest id (deterministic).
+3. Nobody eligible: no agent (the caller queues the ticket to the next team on shift and, for
+   urgent work, pages the on-call human).
+
+Skills are plain strings ``kind:value`` (``category:connection``, ``sdk:android``,
+``region:sg``, ``service:live``); a ticket wants the skills of its category, SDK/platform,
+region and services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+__all__ = [
+    "PRESENCES",
+    "Agent",
+    "Candidate",
+    "Decision",
+    "Lazy",
+    "TicketFacts",
+    "Weights",
+    "bound",
+    "choose",
+    "choose_lazily",
+    "wanted_skills",
+]
+
+AVAILABLE, BUSY, AWAY, OFFLINE = "available", "busy", "away", "offline"
+PRESENCES = (AVAILABLE, BUSY, AWAY, OFFLINE)
+SKILL_LABELS = {"category": "", "sdk": "SDK-", "region": "region ", "service": "service "}
+
+
+@dataclass(frozen=True)
+class Weights:
+    language: float = 4.0
+    skill: float = 3.0
+    load: float = 2.0
+    fairness: float = 1.0
+    continuity: float = 1.5
+    busy_penalty: float = 1.5
+    fairness_horizon_s: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: int
+    name: str
+    team: str  # label shown in reasons, e.g. "SG"
+    on_shift: bool
+    presence: str = AVAILABLE
+    languages: frozenset[str] = frozenset()
+    skills: frozenset[str] = frozenset()
+    capacity: Mapping[str, int] = field(default_factory=dict)  # per priority
+    load: Mapping[str, int] = field(default_factory=dict)  # open tickets per priority
+    last_assigned_s: float | None = None  # unix seconds of the last assignment
+    recent_orgs: frozenset[int] = frozenset()
+
+    def cap(self, priority: str) -> int:
+        return int(self.capacity.get(priority, self.capacity.get("*", 8)))
+
+    def current(self, priority: str) -> int:
+        return int(self.load.get(priority, 0))
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    priority: str
+    language: str
+    organisation_id: int
+    wanted: frozenset[str] = frozenset()
+    key_account: bool = False
+    manager_id: int | None = None
+    backup_id: int | None = None
+    manager_team: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    agent_id: int
+    score: float
+    parts: Mapping[str, float]
+    eligible: bool
+    why_not: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    agent_id: int | None
+    rule: str  # key_account | key_account_backup | best | none
+    reasons: tuple[str, ...]
+    scores: Mapping[int, float]
+    candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def wanted_skills(
+    *,
+    category: str = "",
+    sdk: str = "",
+    platform: str = "",
+    region: str = "",
+    services: Iterable[str] = (),
+) -> frozenset[str]:
+    out = set()
+    if category and category != "other":
+        out.add(f"category:{category}")
+    for value in (sdk, platform):
+        if value and value != "other":
+            out.add(f"sdk:{value.lower()}")
+    if region:
+        out.add(f"region:{region}")
+    out.update(f"service:{s}" for s in services if s)
+    return frozenset(out)
+
+
+def _label(skill: str) -> str:
+    kind, _, value = skill.partition(":")
+    prefix = SKILL_LABELS.get(kind)
+    if prefix is None:
+        return skill
+    return f"{prefix}{value.capitalize() if kind == 'sdk' else value}"
+
+
+def _why_not(agent: Agent, priority: str) -> str:
+    if not agent.on_shift:
+        return "off shift"
+    if agent.presence not in (AVAILABLE, BUSY):
+        return f"presence {agent.presence}"
+    if agent.current(priority) >= agent.cap(priority):
+        return f"at capacity {agent.current(priority)}/{agent.cap(priority)}"
+    return ""
+
+
+def score(agent: Agent, t: TicketFacts, now_s: float, w: Weights = Weights()) -> Candidate:
+    why = _why_not(agent, t.priority)
+    cap = max(1, agent.cap(t.priority))
+    matched = len(t.wanted & agent.skills)
+    idle = (
+        w.fairness_horizon_s
+        if agent.last_assigned_s is None
+        else max(0.0, now_s - agent.last_assigned_s)
+    )
+    parts = {
+        "language": w.language * (t.language in agent.languages),
+        "skill": w.skill * (matched / len(t.wanted) if t.wanted else 0.0),
+        "load": w.load * max(0.0, 1 - agent.current(t.priority) / cap),
+        "fairness": w.fairness * min(1.0, idle / w.fairness_horizon_s),
+        "continuity": w.continuity * (t.organisation_id in agent.recent_orgs),
+        "busy": -w.busy_penalty * (agent.presence == BUSY),
+    }
+    return Candidate(agent.id, round(sum(parts.values()), 4), parts, not why, why)
+
+
+def bound(agent: Agent, t: TicketFacts, now_s: float, w: Weights = Weights()) -> float:
+    """The highest score ``agent`` could have whatever its load and continuity (both unknown
+    yet): no load, and handled the organisation recently."""
+    idle = (
+        w.fairness_horizon_s
+        if agent.last_assigned_s is None
+        else max(0.0, now_s - agent.last_assigned_s)
+    )
+    total = (
+        w.language * (t.language in agent.languages)
+        + w.skill * (len(t.wanted & agent.skills) / len(t.wanted) if t.wanted else 0.0)
+        + w.load
+        + w.fairness * min(1.0, idle / w.fairness_horizon_s)
+        + w.continuity
+        - w.busy_penalty * (agent.presence == BUSY)
+    )
+    return round(total, 4)
+
+
+def _reasons(agent: Agent, t: TicketFacts, c: Candidate, rule: str) -> tuple[str, ...]:
+    out = [f"assigned to {agent.name}"]
+    if rule == "key_account":
+        out.append("key account manager")
+    elif rule == "key_account_backup":
+        out.append("backup of the key account manager")
+    out.append(f"on shift {agent.team}")
+    if t.language in agent.languages:
+        out.append(t.language)
+    out.extend(f"skill {_label(s)}" for s in sorted(t.wanted & agent.skills))
+    out.append(f"load {agent.current(t.priority)}/{agent.cap(t.priority)}")
+    if t.organisation_id in agent.recent_orgs:
+        out.append("handled this organisation recently")
+    if agent.presence == BUSY:
+        out.append("busy")
+    return tuple(out)
+
+
+def _best(cands: Sequence[tuple[Agent, Candidate]]) -> tuple[Agent, Candidate] | None:
+    ok = [(a, c) for a, c in cands if c.eligible]
+    if not ok:
+        return None
+    return max(ok, key=lambda ac: (ac[1].score, -(ac[0].last_assigned_s or 0.0), -ac[0].id))
+
+
+def choose(
+    ticket: TicketFacts, agents: Sequence[Agent], now_s: float, weights: Weights = Weights()
+) -> Decision:
+    """The agent who should own ``ticket`` now, with reasons and every candidate's score."""
+    scored = [(a, score(a, ticket, now_s, weights)) for a in agents]
+    by_id = {a.id: (a, c) for a, c in scored}
+    scores = {a.id: c.score for a, c in scored}
+    cands = tuple(c for _, c in scored)
+    if ticket.key_account:
+        for rule, person in (
+            ("key_account", ticket.manager_id),
+            ("key_account_backup", ticket.backup_id),
+        ):
+            if person is not None and person in by_id and by_id[person][1].eligible:
+                a, c = by_id[person]
+                return Decision(a.id, rule, _reasons(a, ticket, c, rule), scores, cands)
+        if ticket.manager_team is not None:
+            team = [(a, c) for a, c in scored if a.team == ticket.manager_team]
+            found = _best(team)
+            if found is not None:
+                a, c = found
+                reasons = (*_reasons(a, ticket, c, "best"), "key account manager not available")
+                return Decision(a.id, "key_account_team", reasons, scores, cands)
+    found = _best(scored)
+    if found is None:
+        if not cands:
+            return Decision(None, "none", ("nobody on shift",), scores, cands)
+        why = ", ".join(sorted({c.why_not for c in cands}))
+        return Decision(None, "none", (f"nobody suitable on shift ({why})",), scores, cands)
+    a, c = found
+    return Decision(a.id, "best", _reasons(a, ticket, c, "best"), scores, cands)
+
+
+def _could_take(a: Agent) -> bool:
+    return a.on_shift and a.presence in (AVAILABLE, BUSY)
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """What ``choose_lazily`` asks for, per agent: the load per priority and whether they
+    handled the ticket's organisation recently."""
+
+    load: Mapping[str, int]
+    recent: bool = False
+
+
+def choose_lazily(
+    ticket: TicketFacts,
+    agents: Sequence[Agent],
+    now_s: float,
+    fetch_of: Callable[[list[int]], Mapping[int, Lazy]],
+    weights: Weights = Weights(),
+    batch: int = 16,
+) -> Decision:
+    """The same decision as ``choose`` with every agent's load and continuity, asking
+    ``fetch_of`` about as few agents as it can (``load`` and ``recent_orgs`` of ``agents`` are
+    ignored).
+
+    ``bound`` caps what an agent could score, so agents are fetched in order of their bound,
+    a batch at a time (doubling), until nobody not yet fetched could beat (or tie with a
+    better tie-break) the current choice; the key account's manager and backup are always
+    fetched, and the manager's team comes first."""
+    by_id = {a.id: a for a in agents}
+    fixed = [a for a in agents if not _could_take(a)]  # ineligible whatever their load
+    open_ = [a for a in agents if _could_take(a)]
+    bounds = {a.id: bound(a, ticket, now_s, weights) for a in open_}
+    team = ticket.manager_team if ticket.key_account else None
+
+    def rank(i: int) -> tuple[float, float, int]:
+        a = by_id[i]
+        return (bounds[i], -(a.last_assigned_s or 0.0), -i)
+
+    order = sorted(
+        bounds, key=lambda i: (team is None or by_id[i].team != team, tuple(-x for x in rank(i)))
+    )
+    loaded: dict[int, Agent] = {}
+    org = frozenset({ticket.organisation_id})
+
+    def fetch(ids: list[int]) -> None:
+        ids = list(dict.fromkeys(i for i in ids if i not in loaded))
+        if ids:
+            got = fetch_of(ids)
+            for i in ids:
+                lz = got.get(i, Lazy({}))
+                loaded[i] = replace(
+                    by_id[i], load=dict(lz.load), recent_orgs=org if lz.recent else frozenset()
+                )
+
+    must = [i for i in (ticket.manager_id, ticket.backup_id) if ticket.key_account and i in bounds]
+    fetch([*must, *order[:batch]])
+    size = batch
+    while True:
+        d = choose(ticket, [*loaded.values(), *fixed], now_s, weights)
+        rest = [i for i in order if i not in loaded]
+        if not rest or d.rule in ("key_account", "key_account_backup"):
+            return d
+        if d.agent_id is None:
+            fetch(rest)  # nobody so far: anyone left may take it
+            continue
+        if d.rule == "best" and team is not None:
+            team_rest = [i for i in rest if by_id[i].team == team]
+            if team_rest:  # one of them may still take it under the key-account rule
+                fetch(team_rest[:size])
+                size *= 2
+                continue
+        pool = [i for i in rest if by_id[i].team == team] if d.rule == "key_account_team" else rest
+        chosen = loaded[d.agent_id]
+        best = (d.scores[d.agent_id], -(chosen.last_assigned_s or 0.0), -chosen.id)
+        need = [i for i in pool if rank(i) > best]
+        if not need:
+            return d
+        fetch(need[:size])
+        size *= 2  # each round asks for twice as many: few round trips in the worst case

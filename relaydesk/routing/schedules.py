@@ -1,0 +1,190 @@
+"""Team schedules from the database, evaluated with ``relaydesk.domain.shifts``.
+
+Who is on shift is asked on every routing decision, so each team's schedule is turned into
+spans for a window around "now" once and then looked up by binary search.  The cache lives in
+the process and is dropped whenever a rotation, override or time off is saved or deleted here
+(other processes see changes within ``CACHE_TTL``)."""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+import time as _time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import holidays as _holidays
+
+from relaydesk.core.models import Team
+from relaydesk.domain import shifts
+
+from .models import Rotation, ScheduleOverride, TimeOff
+
+log = logging.getLogger(__name__)
+
+CACHE_TTL = 30.0
+WINDOW_BEFORE = timedelta(hours=1)
+WINDOW_AFTER = timedelta(hours=36)
+
+
+def team_holidays(team: Team, years: range) -> frozenset[date]:
+    region = team.region
+    if region is None or not region.country:
+        return frozenset()
+    try:
+        cal = _holidays.country_holidays(region.country, subdiv=region.subdivision or None, years=years)
+    except NotImplementedError:
+        return frozenset()
+    return frozenset(cal.keys())
+
+
+def rotation_layer(r: Rotation) -> shifts.Layer:
+    return shifts.Layer(
+        name=r.name,
+        members=tuple(str(m) for m in r.member_ids),
+        rrule=r.rrule,
+        dtstart=datetime.fromisoformat(r.dtstart),
+        duration=timedelta(minutes=r.duration_minutes),
+        handoff_every=r.handoff_every,
+        restrictions=tuple(shifts.Window(w["days"], w["start"], w["end"]) for w in r.restrictions),
+        exclude_holidays=r.exclude_holidays,
+    )
+
+
+def build_schedules(team: Team, kind: str = Rotation.KIND_SHIFT, around: datetime | None = None) -> list[shifts.Schedule]:
+    """The team's rotations of ``kind`` as schedules, one per time zone (the team's, and that
+    of any rotation kept in a member's own zone)."""
+    rotations = [r for r in team.rotations.all() if r.kind == kind]
+    by_tz: dict[str, list[Rotation]] = {}
+    for r in rotations:
+        by_tz.setdefault(r.time_zone or team.timezone, []).append(r)
+    if not by_tz:
+        return []
+    year = (around or datetime.now(UTC)).year
+    hol = team_holidays(team, range(year - 1, year + 2))
+    member_ids = {int(m) for r in rotations for m in r.member_ids}
+    all_overrides = list(ScheduleOverride.objects.filter(rotation__in=rotations).select_related("rotation"))
+    time_off = tuple(shifts.TimeOff(str(t.user_id), t.start, t.end) for t in TimeOff.objects.filter(user_id__in=member_ids))
+    out = []
+    for tz, rots in by_tz.items():
+        layers = []
+        for r in rots:
+            try:
+                layers.append(rotation_layer(r))
+            except (shifts.ShiftError, KeyError, ValueError, TypeError):
+                log.exception("rotation %s of team %s is invalid; ignored", r.pk, team.pk)
+        names = {layer.name for layer in layers}
+        overrides = tuple(
+            shifts.Override(o.rotation.name, o.start, o.end, str(o.user_id), o.kind)
+            for o in all_overrides
+            if o.rotation.name in names
+        )
+        try:
+            out.append(shifts.Schedule(tz=tz, layers=tuple(layers), holidays=hol, overrides=overrides, time_off=time_off))
+        except shifts.ShiftError:
+            log.exception("schedule of team %s (%s) is invalid; ignored", team.pk, tz)
+    return out
+
+
+@dataclass
+class _Window:
+    """Spans of one team's layers over ``[a, b)``; per layer they tile the window."""
+
+    team_id: int
+    a: datetime
+    b: datetime
+    built: float
+    layers: dict[str, tuple[list[datetime], list[shifts.Span]]]
+
+    def people(self, t: datetime) -> set[int]:
+        out: set[int] = set()
+        for starts, spans in self.layers.values():
+            i = bisect.bisect_right(starts, t) - 1
+            if i >= 0 and spans[i].start <= t < spans[i].end and spans[i].person is not None:
+                out.add(int(spans[i].person))  # type: ignore[arg-type]
+        return out
+
+
+_lock = threading.Lock()
+_cache: dict[tuple[int, str], _Window] = {}
+
+
+def invalidate() -> None:
+    with _lock:
+        _cache.clear()
+        _teams.clear()
+
+
+def _window(team: Team, kind: str, t: datetime) -> _Window | None:
+    key = (team.pk, kind)
+    with _lock:
+        w = _cache.get(key)
+    if w is not None and w.a <= t < w.b and _time.monotonic() - w.built < CACHE_TTL:
+        return w
+    a, b = t - WINDOW_BEFORE, t + WINDOW_AFTER
+    layers: dict[str, tuple[list[datetime], list[shifts.Span]]] = {}
+    for sched in build_schedules(team, kind, t):
+        for s in shifts.spans(sched, a, b):
+            starts, spans = layers.setdefault(s.layer, ([], []))
+            starts.append(s.start)
+            spans.append(s)
+    w = _Window(team.pk, a, b, _time.monotonic(), layers)
+    with _lock:
+        _cache[key] = w
+    return w
+
+
+_teams: dict[str, tuple[float, list[Team]]] = {}
+
+
+def teams_with(kind: str = Rotation.KIND_SHIFT) -> list[Team]:
+    """Teams that have rotations of ``kind`` (cached like the windows)."""
+    with _lock:
+        found = _teams.get(kind)
+    if found is not None and _time.monotonic() - found[0] < CACHE_TTL:
+        return found[1]
+    ids = set(Rotation.objects.filter(kind=kind).values_list("team_id", flat=True))
+    teams = list(Team.objects.filter(pk__in=ids).select_related("region").prefetch_related("rotations"))
+    with _lock:
+        _teams[kind] = (_time.monotonic(), teams)
+    return teams
+
+
+def on_shift_at(t: datetime, kind: str = Rotation.KIND_SHIFT, teams: list[Team] | None = None) -> dict[int, int]:
+    """``{user id: team id}`` of everyone on shift at ``t`` (the first team wins for people in
+    several)."""
+    out: dict[int, int] = {}
+    for team in teams if teams is not None else teams_with(kind):
+        w = _window(team, kind, t)
+        if w is None:
+            continue
+        for uid in w.people(t):
+            out.setdefault(uid, team.pk)
+    return out
+
+
+def scheduled_people(kind: str = Rotation.KIND_SHIFT) -> set[int]:
+    out: set[int] = set()
+    for ids in Rotation.objects.filter(kind=kind).values_list("member_ids", flat=True):
+        out.update(int(i) for i in ids)
+    return out
+
+
+def next_on_shift(team: Team, t: datetime, horizon: timedelta = timedelta(days=8)) -> datetime | None:
+    """The first instant at or after ``t`` at which someone of the team is on shift."""
+    starts = [
+        s.start
+        for sched in build_schedules(team, Rotation.KIND_SHIFT, t)
+        for s in shifts.spans(sched, t, t + horizon)
+        if s.person is not None
+    ]
+    return min(starts, default=None)
+
+
+def oncall_person(rotation: Rotation, t: datetime) -> int | None:
+    for sched in build_schedules(rotation.team, rotation.kind, t):
+        if any(layer.name == rotation.name for layer in sched.layers):
+            who = shifts.on_shift(sched, t).get(rotation.name)
+            return int(who) if who is not None else None
+    return None

@@ -1,0 +1,622 @@
+"""Routing: turn a ticket and the people on shift into a decision (``relaydesk.domain.routing``),
+apply it through ``relaydesk.tickets.services.update_ticket`` (so the audit trail records it)
+and store an ``Assignment`` with the reasons.  Also: manual and round-robin assignment, the
+handover sweep and presence following shift ends."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time as _time
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+
+from relaydesk.core.models import Team, User
+from relaydesk.domain import routing as rt
+from relaydesk.tickets import services as ticket_services
+from relaydesk.tickets.models import (
+    STATUS_NEW,
+    STATUS_ON_HOLD,
+    STATUS_OPEN,
+    STATUS_PENDING,
+    Message,
+    Ticket,
+)
+
+from . import schedules
+from .models import DEFAULT_CAPACITY, AgentProfile, Assignment, Rotation
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = (STATUS_NEW, STATUS_OPEN, STATUS_PENDING, STATUS_ON_HOLD)
+RUNNING_STATUSES = (STATUS_NEW, STATUS_OPEN)  # the clocks run: the ticket must sit with someone on shift
+CONTINUITY_WINDOW = timedelta(days=30)
+HANDOVER_BATCH = 200
+PLATFORM_VALUES = {
+    "android", "ios", "web", "windows", "macos", "linux", "flutter", "react_native", "unity", "electron",
+}
+
+# Set while routing writes through update_ticket, so our own ticket_changed receiver does not
+# record the change a second time as a manual assignment (and never recurses).
+_ROUTING: contextvars.ContextVar[bool] = contextvars.ContextVar("relaydesk_routing_active", default=False)
+
+
+def routing_active() -> bool:
+    return _ROUTING.get()
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(UTC)
+
+
+def team_label(team: Team | None) -> str:
+    if team is None:
+        return "—"
+    if team.region is not None:
+        return team.region.code.upper()
+    return team.name
+
+
+def agent_skills(user: User, profile: AgentProfile | None) -> frozenset[str]:
+    """Structured skills of the profile plus the core user's plain skills (``android`` is read
+    as ``sdk:android``)."""
+    return _skills(user.skills or [], profile.skills if profile is not None else [])
+
+
+def ticket_facts(ticket: Ticket) -> rt.TicketFacts:
+    org = ticket.organisation
+    manager = org.account_manager if org.is_key_account else None
+    backup_id = None
+    if manager is not None:
+        found = directory().get(manager.pk)
+        backup_id = found.backup_id if found is not None else None
+    return rt.TicketFacts(
+        priority=ticket.priority,
+        language=org.language,
+        organisation_id=org.pk,
+        wanted=rt.wanted_skills(
+            category=ticket.category,
+            platform=ticket.platform,
+            region=ticket.region.code if ticket.region_id and ticket.region else "",
+        ),
+        key_account=bool(org.is_key_account and manager is not None),
+        manager_id=manager.pk if manager is not None else None,
+        backup_id=backup_id,
+        manager_team=team_label(manager.team) if manager is not None and manager.team_id else None,
+    )
+
+
+@dataclass(frozen=True)
+class Staff:
+    """What routing needs of a staff member that changes rarely (cached; see ``directory``)."""
+
+    id: int
+    name: str
+    languages: frozenset[str]
+    skills: frozenset[str]
+    capacity: dict[str, int]
+    team_id: int | None
+    backup_id: int | None
+    presence: str
+    last_assigned_at: datetime | None
+
+
+DIRECTORY_TTL = 10.0
+_directory: tuple[float, dict[int, Staff]] | None = None
+
+
+def invalidate_directory() -> None:
+    global _directory
+    _directory = None
+
+
+def directory() -> dict[int, Staff]:
+    """Every active staff member's routing facts, rebuilt every ``DIRECTORY_TTL`` seconds and
+    whenever a user or profile is saved in this process (presence and the last assignment
+    time included: other processes see a change within the TTL)."""
+    global _directory
+    found = _directory
+    if found is not None and _time.monotonic() - found[0] < DIRECTORY_TTL:
+        return found[1]
+    profiles = {
+        row[0]: row[1:]
+        for row in AgentProfile.objects.values_list(
+            "user_id", "skills", "capacity", "backup_id", "presence", "last_assigned_at"
+        )
+    }
+    out: dict[int, Staff] = {}
+    rows = User.objects.filter(kind=User.KIND_STAFF, is_active=True).values_list(
+        "pk", "first_name", "email", "languages", "language", "skills", "team_id"
+    )
+    for uid, first, email, languages, language, skills, team_id in rows:
+        p_skills, capacity, backup, presence, last = profiles.get(uid, ([], None, None, rt.AVAILABLE, None))
+        out[uid] = Staff(
+            id=uid,
+            name=first or email,
+            languages=frozenset(languages or [language]),
+            skills=_skills(skills or [], p_skills or []),
+            capacity=dict(capacity or DEFAULT_CAPACITY),
+            team_id=team_id,
+            backup_id=backup,
+            presence=presence,
+            last_assigned_at=last,
+        )
+    _directory = (_time.monotonic(), out)
+    return out
+
+
+def _touch(uid: int, last_assigned_at: datetime) -> None:
+    """Keep this process's directory in step with an assignment it just made (fairness)."""
+    found = _directory
+    if found is not None and uid in found[1]:
+        found[1][uid] = replace(found[1][uid], last_assigned_at=last_assigned_at)
+
+
+def _skills(core: list[str], structured: list[str]) -> frozenset[str]:
+    out = set(structured)
+    for s in core:
+        s = str(s).lower()
+        out.add(s if ":" in s else (f"sdk:{s}" if s in PLATFORM_VALUES else f"skill:{s}"))
+    return frozenset(out)
+
+
+@dataclass
+class Pool:
+    """The people on shift at one instant, as routing candidates."""
+
+    at: datetime
+    on_shift: dict[int, int]  # user id -> team id
+    staff: dict[int, Staff]
+    presence: dict[int, tuple[str, datetime | None]]  # user id -> (presence, last assigned)
+    teams: dict[int, Team]
+
+    def user(self, uid: int) -> User:
+        return User.objects.select_related("team__region").get(pk=uid)
+
+    def agents(self, ticket: Ticket | None, priority: str, with_load: bool = True) -> list[rt.Agent]:
+        """Candidates with continuity; with their load for ``priority`` unless ``with_load``
+        is false (``decide`` asks ``load_of`` for the few it needs instead)."""
+        present = [uid for uid in self.staff if self.presence.get(uid, (rt.AVAILABLE, None))[0] in (rt.AVAILABLE, rt.BUSY)]
+        load: dict[int, dict[str, int]] = defaultdict(dict)
+        recent: set[int] = set()
+        if present:
+            if with_load:
+                for uid, n in _load(present, priority):
+                    load[uid][priority] = n
+            if ticket is not None and with_load:
+                recent = _recent(present, ticket, self.at - CONTINUITY_WINDOW)
+        org = frozenset({ticket.organisation_id}) if ticket is not None else frozenset()
+        labels = {tid: team_label(t) for tid, t in self.teams.items()}
+        out = []
+        for uid, st in self.staff.items():
+            presence, last = self.presence.get(uid, (rt.AVAILABLE, None))
+            out.append(
+                rt.Agent(
+                    id=uid,
+                    name=st.name,
+                    team=labels.get(self.on_shift[uid], "—"),
+                    on_shift=True,
+                    presence=presence,
+                    languages=st.languages,
+                    skills=st.skills,
+                    capacity=st.capacity,
+                    load=load.get(uid, {}),
+                    last_assigned_s=last.timestamp() if last is not None else None,
+                    recent_orgs=org if uid in recent else frozenset(),
+                )
+            )
+        return out
+
+
+def _ids_sql(ids: list[int]) -> tuple[str, list[Any]]:
+    """``= ANY(%s)`` with one array parameter on PostgreSQL (cheap to send and plan whatever
+    the count), ``IN (…)`` elsewhere."""
+    if connection.vendor == "postgresql":
+        return "= ANY(CAST(%s AS bigint[]))", [list(ids)]
+    return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def _load(ids: list[int], priority: str) -> list[tuple[int, int]]:
+    """Open tickets per assignee for one priority (one aggregate over the assignee index)."""
+    table = Ticket._meta.db_table
+    cond, params = _ids_sql(ids)
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    sql = (
+        f'SELECT "assignee_id", COUNT(*) FROM "{table}" WHERE "assignee_id" {cond} '  # noqa: S608 - constant names
+        f'AND "status" IN ({statuses}) AND "priority" = %s GROUP BY "assignee_id"'
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, *OPEN_STATUSES, priority])
+        return [(int(a), int(n)) for a, n in cur.fetchall()]
+
+
+def _recent(ids: list[int], ticket: Ticket, since: datetime) -> set[int]:
+    """Who of ``ids`` handled this organisation's tickets since ``since`` (continuity)."""
+    table = Ticket._meta.db_table
+    cond, params = _ids_sql(ids)
+    sql = (
+        f'SELECT DISTINCT "assignee_id" FROM "{table}" WHERE "organisation_id" = %s '  # noqa: S608 - constant names
+        f'AND "assignee_id" {cond} AND "updated_at" >= %s AND "id" <> %s'
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [ticket.organisation_id, *params, since, ticket.pk or 0])
+        return {int(r[0]) for r in cur.fetchall()}
+
+
+def pool_at(t: datetime) -> Pool:
+    teams = schedules.teams_with(Rotation.KIND_SHIFT)
+    on = schedules.on_shift_at(t, Rotation.KIND_SHIFT, teams)
+    known = directory()
+    on = {uid: tid for uid, tid in on.items() if uid in known}
+    presence = {uid: (known[uid].presence, known[uid].last_assigned_at) for uid in on}
+    return Pool(t, on, {uid: known[uid] for uid in on}, presence, {t.pk: t for t in teams})
+
+
+def _fetch_of(ticket: Ticket, since: datetime) -> Any:
+    """Load for the ticket's priority and continuity with its organisation, for a few agents,
+    in one aggregate over the assignee index."""
+    table = Ticket._meta.db_table
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+
+    def fetch(ids: list[int]) -> dict[int, rt.Lazy]:
+        cond, params = _ids_sql(ids)
+        open_cond = f'"status" IN ({statuses}) AND "priority" = %s'
+        recent_cond = '"organisation_id" = %s AND "updated_at" >= %s AND "id" <> %s'
+        sql = (
+            f'SELECT "assignee_id", SUM(CASE WHEN {open_cond} THEN 1 ELSE 0 END), '  # noqa: S608 - constant names
+            f"MAX(CASE WHEN {recent_cond} THEN 1 ELSE 0 END) "
+            f'FROM "{table}" WHERE "assignee_id" {cond} AND (({open_cond}) OR ({recent_cond})) GROUP BY "assignee_id"'
+        )
+        args = [*OPEN_STATUSES, ticket.priority, ticket.organisation_id, since, ticket.pk or 0]
+        with connection.cursor() as cur:
+            cur.execute(sql, [*args, *params, *args])
+            rows = cur.fetchall()
+        return {int(a): rt.Lazy({ticket.priority: int(n or 0)}, bool(r)) for a, n, r in rows}
+
+    return fetch
+
+
+def _decide(ticket: Ticket, pool: Pool, facts: rt.TicketFacts) -> rt.Decision:
+    agents = pool.agents(ticket, ticket.priority, with_load=False)
+    return rt.choose_lazily(facts, agents, pool.at.timestamp(), _fetch_of(ticket, pool.at - CONTINUITY_WINDOW))
+
+
+def decide(ticket: Ticket, now: datetime | None = None) -> rt.Decision:
+    """The routing decision for ``ticket`` at ``now`` (reads only)."""
+    pool = pool_at(_now(now))
+    return _decide(ticket, pool, ticket_facts(ticket))
+
+
+def _apply(
+    ticket: Ticket,
+    *,
+    agent: User | None,
+    team: Team | None,
+    rule: str,
+    trigger: str,
+    summary: str,
+    reasons: list[str],
+    scores: dict[str, Any],
+    actor: User | None,
+    now: datetime,
+) -> Assignment:
+    previous = Ticket.objects.filter(pk=ticket.pk).values_list("assignee_id", flat=True).first()
+    token = _ROUTING.set(True)
+    try:
+        changes: dict[str, Any] = {"assignee": agent, "team": team}
+        ticket_services.update_ticket(ticket, actor=actor, changes=changes, via="routing", now=now)  # type: ignore[arg-type]
+    finally:
+        _ROUTING.reset(token)
+    # The caller's instance (e.g. the one create_ticket returns) shows the new owner too.
+    ticket.assignee = agent
+    ticket.team = team
+    a = Assignment.objects.create(
+        ticket=ticket,
+        agent=agent,
+        team=team,
+        previous_agent_id=previous,
+        rule=rule,
+        trigger=trigger,
+        summary=summary,
+        reasons=reasons,
+        scores=scores,
+        actor=actor,
+        created_at=now,
+    )
+    if agent is not None:
+        updated = AgentProfile.objects.filter(user_id=agent.pk).update(last_assigned_at=now)
+        if not updated:
+            AgentProfile.objects.get_or_create(user=agent, defaults={"last_assigned_at": now})
+        _touch(agent.pk, now)
+    return a
+
+
+def next_team(ticket: Ticket, now: datetime) -> tuple[Team | None, datetime | None]:
+    """The team whose shift starts soonest (preferring teams that serve the organisation and
+    speak its language)."""
+    serving = set(ticket.organisation.support_teams.values_list("pk", flat=True))
+    lang = ticket.organisation.language
+    best: tuple[Any, ...] | None = None
+    for team in schedules.teams_with(Rotation.KIND_SHIFT):
+        start = schedules.next_on_shift(team, now)
+        if start is None:
+            continue
+        key = (start, team.pk not in serving, lang not in (team.languages or []), team.pk)
+        if best is None or key < best[0]:
+            best = (key, team, start)
+    if best is None:
+        return None, None
+    return best[1], best[2]
+
+
+def route_ticket(
+    ticket: Ticket, *, trigger: str = "created", now: datetime | None = None, actor: User | None = None
+) -> Assignment:
+    """Route ``ticket`` now: key account, best agent on shift, or the next team's queue (and a
+    page for urgent work nobody on shift can take).  Runs inside the caller's transaction."""
+    from . import paging
+
+    when = _now(now)
+    with transaction.atomic():
+        facts = ticket_facts(ticket)
+        pool = pool_at(when)
+        decision = _decide(ticket, pool, facts)
+        scores = {str(k): v for k, v in decision.scores.items()}
+        if decision.agent_id is not None:
+            agent = pool.user(decision.agent_id)
+            a = _apply(
+                ticket, agent=agent, team=agent.team or pool.teams.get(pool.on_shift[agent.pk]), rule=decision.rule,
+                trigger=trigger, summary=decision.summary, reasons=list(decision.reasons), scores=scores,
+                actor=actor, now=when,
+            )
+        else:
+            team, start = next_team(ticket, when)
+            if team is not None and start is not None:
+                summary = (
+                    f"queued for team {team.name}: {decision.reasons[0]}; "
+                    + ("on shift now" if start <= when else f"next on shift at {start.isoformat()}")
+                )
+            else:
+                summary = f"unassigned: {decision.reasons[0]}; no team has a shift scheduled"
+            urgent = paging.needs_page(ticket)
+            oncall = paging.first_oncall(ticket, team, when) if urgent else None
+            if oncall is not None:
+                person, chain = oncall
+                name = person.first_name or person.email
+                summary = f"assigned to {name}: on call ({chain.name}); {decision.reasons[0]}"
+                a = _apply(
+                    ticket, agent=person, team=person.team or team, rule="on_call", trigger=trigger, summary=summary,
+                    reasons=[f"assigned to {name}", f"on call ({chain.name})", *decision.reasons], scores=scores,
+                    actor=actor, now=when,
+                )
+            else:
+                a = _apply(
+                    ticket, agent=None, team=team or ticket.team, rule="team_queue", trigger=trigger, summary=summary,
+                    reasons=[*decision.reasons], scores=scores, actor=actor, now=when,
+                )
+            if urgent:
+                paging.start_page(ticket, reason=summary, team=team, now=when)
+        if facts.key_account and facts.manager_id is not None and trigger == "created":
+            paging.tell_account_manager(ticket, a, now=when)
+    return a
+
+
+def assign_manually(ticket: Ticket, agent: User | None, *, actor: User, now: datetime | None = None) -> Assignment:
+    when = _now(now)
+    if agent is not None and (agent.kind != User.KIND_STAFF or agent.team_id is None):
+        raise ticket_services.TicketError(
+            f"{agent.email} cannot take tickets: give them a team first", field="agent_id"
+        )
+    with transaction.atomic():
+        name = (agent.first_name or agent.email) if agent is not None else "nobody"
+        return _apply(
+            ticket, agent=agent, team=agent.team if agent is not None else ticket.team, rule="manual",
+            trigger="manual", summary=f"assigned to {name} by {actor.first_name or actor.email}",
+            reasons=["manual"], scores={}, actor=actor, now=when,
+        )
+
+
+def assign_on_call(ticket: Ticket, user: User, *, now: datetime) -> Assignment:
+    """The on-call human who acknowledged a page of an unassigned ticket takes it."""
+    name = user.first_name or user.email
+    return _apply(
+        ticket, agent=user, team=user.team, rule="on_call", trigger="page_ack",
+        summary=f"assigned to {name}: acknowledged the page", reasons=[f"assigned to {name}", "acknowledged the page"],
+        scores={}, actor=user, now=now,
+    )
+
+
+def assign_round_robin(ticket: Ticket, team: Team, *, actor: User | None, now: datetime | None = None) -> Assignment:
+    """The team member on shift, present and under capacity who was assigned longest ago."""
+    when = _now(now)
+    pool = pool_at(when)
+    agents = [a for a in pool.agents(ticket, ticket.priority) if pool.on_shift[a.id] == team.pk]
+    ok = [a for a in agents if not rt._why_not(a, ticket.priority)]
+    if not ok:
+        raise ticket_services.TicketError(f"nobody of team {team.name} can take it now", status=409, field="team_id")
+    pick = min(ok, key=lambda a: (a.last_assigned_s or 0.0, a.id))
+    with transaction.atomic():
+        return _apply(
+            ticket, agent=pool.user(pick.id), team=team, rule="round_robin", trigger="manual",
+            summary=f"assigned to {pick.name}: round robin in {team.name}, load {pick.current(ticket.priority)}/{pick.cap(ticket.priority)}",
+            reasons=["round robin", f"on shift {pick.team}"], scores={}, actor=actor, now=when,
+        )
+
+
+# -- signal receivers -----------------------------------------------------------------
+
+
+def routing_configured() -> bool:
+    """Routing acts only once some team has shift rotations; until then assignment stays
+    manual (an installation that has not set up schedules sees no automatic changes)."""
+    return bool(schedules.teams_with(Rotation.KIND_SHIFT))
+
+
+def on_ticket_created(sender: Any, ticket: Ticket, actor: User | None = None, **kw: Any) -> None:
+    if not routing_configured():
+        return
+    if ticket.assignee_id is None:
+        route_ticket(ticket, trigger="created", now=ticket.created_at)
+    else:
+        Assignment.objects.create(
+            ticket=ticket, agent_id=ticket.assignee_id, team_id=ticket.team_id, rule="manual", trigger="created",
+            summary=f"assigned at creation to {ticket.assignee}", reasons=["manual"], actor=actor,
+            created_at=ticket.created_at,
+        )
+
+
+def on_message_added(sender: Any, ticket: Ticket, message: Message, **kw: Any) -> None:
+    from . import paging
+
+    if message.counts_as_human_staff_reply and message.author_id is not None:
+        paging.acknowledge_open_pages(ticket, message.author, via="reply", now=message.created_at)
+        return
+    if message.author_kind != Message.AUTHOR_CUSTOMER or not message.is_public or not routing_configured():
+        return
+    if ticket.status not in RUNNING_STATUSES:
+        return
+    if ticket.assignee_id is None:
+        route_ticket(ticket, trigger="customer_reply", now=message.created_at)
+        return
+    # A ticket left with an agent while pending the customer follows routing once the
+    # customer replies, if the agent is off shift by now.
+    if ticket.assignee_id in schedules.scheduled_people() and ticket.assignee_id not in schedules.on_shift_at(message.created_at):
+        _handover_one(ticket, message.created_at, trigger="customer_reply")
+
+
+def on_ticket_changed(sender: Any, ticket: Ticket, actor: User | None = None, fields: set[str] | None = None, **kw: Any) -> None:
+    from . import paging
+
+    fields = fields or set()
+    if "assignee" in fields and not routing_active():
+        from relaydesk.tickets.models import AuditEntry
+
+        who = ticket.assignee
+        entry = AuditEntry.objects.filter(ticket=ticket, field="assignee").order_by("-id").first()
+        Assignment.objects.create(
+            ticket=ticket, agent=who, team_id=ticket.team_id, rule="manual", trigger="manual",
+            summary=f"assigned to {(who.first_name or who.email) if who else 'nobody'} by {actor or 'system'}",
+            reasons=["manual"], actor=actor, created_at=entry.at if entry is not None else datetime.now(UTC),
+        )
+    if "status" in fields and ticket.status in ("solved", "closed"):
+        paging.resolve_open_pages(ticket, actor, via="ticket")
+
+
+# -- handover and presence ---------------------------------------------------------------
+
+
+def handover_note(ticket: Ticket, previous: User | None, now: datetime) -> str:
+    last = ticket.messages.order_by("-created_at", "-id").first()
+    if last is None:
+        last_action = f"ticket opened {ticket.created_at:%Y-%m-%d %H:%M} UTC"
+    else:
+        kind = "public reply" if last.is_public else "internal note"
+        last_action = f"{last.author_kind} {kind} at {last.created_at:%Y-%m-%d %H:%M} UTC"
+    if ticket.frt_met_at is None and ticket.frt_due_at is not None:
+        next_step = f"first response due {ticket.frt_due_at:%Y-%m-%d %H:%M} UTC"
+    elif ticket.nrt_due_at is not None and ticket.nrt_state == "running":
+        next_step = f"reply to the customer, due {ticket.nrt_due_at:%Y-%m-%d %H:%M} UTC"
+    else:
+        next_step = "continue the investigation and update the customer"
+    name = (previous.first_name or previous.email) if previous is not None else "the previous shift"
+    return (
+        f"Handover from {name} (shift ended).\n"
+        f"Summary: {ticket.priority} {ticket.get_category_display()}: {ticket.subject}\n"
+        f"Last action: {last_action}\n"
+        f"Next step: {next_step}"
+    )
+
+
+def _handover_one(ticket: Ticket, now: datetime, trigger: str = "handover") -> Assignment | None:
+    previous = ticket.assignee
+    ticket_services.add_message(ticket, author=None, body=handover_note(ticket, previous, now), is_public=False, channel="portal", now=now)
+    return route_ticket(ticket, trigger=trigger, now=now)
+
+
+def handover_sweep(now: datetime | None = None, limit: int = HANDOVER_BATCH) -> dict[str, int]:
+    """Move running tickets away from scheduled agents who are off shift; presence follows
+    shift ends (and starts) for agents who let it."""
+    when = _now(now)
+    on = schedules.on_shift_at(when)
+    scheduled = schedules.scheduled_people()
+    result = {"handed_over": 0, "presence_offline": 0, "presence_available": 0, "picked_up": 0}
+    # Presence follows the shift.
+    for prof in AgentProfile.objects.filter(user_id__in=scheduled, presence_follows_shift=True):
+        now_on = prof.user_id in on
+        if prof.was_on_shift and not now_on:
+            AgentProfile.objects.filter(pk=prof.pk).update(presence="offline", presence_changed_at=when, was_on_shift=False)
+            result["presence_offline"] += 1
+        elif now_on and not prof.was_on_shift:
+            fields: dict[str, Any] = {"was_on_shift": True}
+            if prof.presence == "offline":
+                fields |= {"presence": "available", "presence_changed_at": when}
+                result["presence_available"] += 1
+            AgentProfile.objects.filter(pk=prof.pk).update(**fields)
+    if result["presence_offline"] or result["presence_available"]:
+        invalidate_directory()
+    result["picked_up"] = _pick_up_queue(when, bool(on), limit)
+    off = scheduled - set(on)
+    if not off:
+        return result
+    from .models import Page
+
+    paged = Page.objects.exclude(status=Page.RESOLVED).values("ticket_id")
+    ids = list(
+        Ticket.objects.filter(assignee_id__in=off, status__in=RUNNING_STATUSES)
+        .exclude(pk__in=paged)  # the on-call human who owns a page keeps it
+        .order_by("sla_sort_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        with transaction.atomic():
+            qs = Ticket.objects.filter(pk=pk, assignee_id__in=off, status__in=RUNNING_STATUSES)
+            qs = qs.select_for_update(skip_locked=_skip_locked(), of=("self",))
+            ticket = qs.select_related("organisation", "assignee", "region").first()
+            if ticket is None:
+                continue
+            _handover_one(ticket, when)
+            result["handed_over"] += 1
+    return result
+
+
+def _pick_up_queue(now: datetime, anyone_on: bool, limit: int) -> int:
+    """Queued (unassigned) tickets whose clocks run go to someone as soon as anyone suitable is
+    on shift, most urgent first."""
+    if not anyone_on:
+        return 0
+    picked = 0
+    ids = list(
+        Ticket.objects.filter(assignee__isnull=True, status__in=RUNNING_STATUSES)
+        .order_by("sla_sort_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        with transaction.atomic():
+            qs = Ticket.objects.filter(pk=pk, assignee__isnull=True, status__in=RUNNING_STATUSES)
+            qs = qs.select_for_update(skip_locked=_skip_locked(), of=("self",))
+            ticket = qs.select_related("organisation__account_manager", "region", "sla_rule").first()
+            if ticket is None or decide(ticket, now).agent_id is None:
+                continue
+            route_ticket(ticket, trigger="queue", now=now)
+            picked += 1
+    return picked
+
+
+def _skip_locked() -> bool:
+    from django.db import connection
+
+    return bool(connection.features.has_select_for_update_skip_locked)
+
+
+def set_presence(user: User, presence: str, *, now: datetime | None = None) -> AgentProfile:
+    if presence not in rt.PRESENCES:
+        raise ticket_services.TicketError(f"presence must be one of {', '.join(rt.PRESENCES)}", field="presence")
+    prof, _ = AgentProfile.objects.get_or_create(user=user)
+    prof.presence = presence
+    prof.presence_changed_at = _now(now)
+    prof.save(update_fields=["presence", "presence_changed_at"])
+    return prof
