@@ -170,6 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "relaydesk" / "locale"]
+LOGIN_URL = "/login/"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -51,6 +51,10 @@ ensure_system_tools() {
   local need=()
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
+  # A CJK font, so Chinese pages render in the browser tests' screenshots.
+  if command -v fc-list >/dev/null 2>&1; then
+    fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
+  fi
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "==> installing ${need[*]} with apt-get" >&2

@@ -117,9 +117,9 @@ def test_admin_needs_staff_login(world) -> None:
     assert client.get("/admin/tickets/ticket/").status_code == 302
 
 
-def test_front_door_leads_to_the_admin_login(db) -> None:
+def test_front_door_leads_a_visitor_to_the_login(db) -> None:
     resp = Client().get("/")
-    assert resp.status_code == 302 and resp["Location"] == "/admin/"
+    assert resp.status_code == 302 and resp["Location"] == "/login/"
 
 
 def test_sweep_only_worker_stops_on_sigterm(tmp_path: os.PathLike[str]) -> None:

@@ -1,11 +1,34 @@
-"""Pages: the front door, customer portal and agent console (included at the site root)."""
+"""Pages: the front door, login, the customer portal and the agent console (site root)."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
-from django.views.generic import RedirectView
+
+from . import accounts, console, portal
+
+app_name = "web"
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    # Until the portal and console exist, the front door leads to the admin (staff) login.
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", accounts.home, name="home"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("language/", accounts.set_language, name="language"),
+    path("tickets/<int:number>", accounts.ticket_link, name="ticket-link"),
+    # Customer portal
+    path("portal/", portal.ticket_list, name="portal"),
+    path("portal/tickets/new/", portal.ticket_new, name="portal-new"),
+    path("portal/tickets/<int:ticket_id>/", portal.ticket_detail, name="portal-ticket"),
+    path("portal/tickets/<int:ticket_id>/reply/", portal.ticket_reply, name="portal-reply"),
+    path("portal/tickets/<int:ticket_id>/status/", portal.ticket_status, name="portal-status"),
+    path("portal/notices/", portal.notices, name="portal-notices"),
+    path("portal/preferences/", portal.preferences, name="portal-preferences"),
+    path("portal/tokens/", portal.tokens, name="portal-tokens"),
+    path("portal/tokens/<int:token_id>/revoke/", portal.token_revoke, name="portal-token-revoke"),
+    path("files/<int:attachment_id>/", portal.download, name="file"),
+    # Agent console
+    path("console/", console.queue, name="console"),
+    path("console/rows/", console.queue_rows, name="console-rows"),
+    path("console/tickets/<int:ticket_id>/", console.ticket, name="console-ticket"),
+    path("console/tickets/<int:ticket_id>/reply/", console.ticket_reply, name="console-reply"),
+    path("console/tickets/<int:ticket_id>/update/", console.ticket_update, name="console-update"),
 ]

@@ -1,0 +1,384 @@
+"""End to end in a real headless Chromium (Debian's /usr/bin/chromium driven by Playwright)
+against the live server: a customer files a ticket, the agent console shows it without a
+reload, the agent replies, the customer sees it and the first response is recorded; the same
+in Chinese; the console by keyboard alone. Screenshots of every main page go to
+artifacts/screenshots/ (kept by CI)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from relaydesk.tickets.models import Ticket
+
+from .conftest import file_ticket
+
+CHROMIUM = os.environ.get("RELAYDESK_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+LIVE_WITHIN_MS = 5000
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _chromium_problem() -> str | None:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"chromium not installed at {CHROMIUM} (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    problem = _chromium_problem()
+    if problem:
+        pytest.skip(problem)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
+    # between browser steps are ordinary blocking calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Any]:
+    contexts = []
+
+    def make(viewport: dict[str, int] | None = None, locale: str = "en-GB") -> Any:
+        ctx = browser.new_context(viewport=viewport or {"width": 1360, "height": 900}, locale=locale)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Any, base: str, email: str) -> None:
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", "a-long-test-password")
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+
+
+def file_from_portal(page: Any, base: str, subject: str) -> None:
+    page.goto(f"{base}/portal/tickets/new/")
+    page.fill("#id_subject", subject)
+    page.fill("#id_description", "Viewers in Jakarta see the stream freeze every few minutes.")
+    page.select_option("#id_priority", "P1")
+    page.select_option("#id_category", "stream_quality")
+    page.fill("#id_app_id", "app-7781")
+    page.fill("#id_channel_name", "live-42")
+    page.fill("#id_sdk", "rtc-web")
+    page.fill("#id_sdk_version", "5.1.0")
+    page.select_option("#id_platform", "web")
+    page.select_option("#id_region", "sg")
+    page.fill("#id_affected_user_ids", "u-100, u-101")
+    page.click("#new-ticket button[type=submit]")
+    page.wait_for_url("**/portal/tickets/*/")
+
+
+def _flow(new_page: Any, base: str, world: Any, customer: Any, subject: str, reply: str, tag: str, words: dict[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    locale = "zh-CN" if tag == "zh" else "en-GB"
+    agent_page = new_page(locale=locale)
+    log_in(agent_page, base, world.agent.email)
+    expect(agent_page.locator("h1")).to_have_text(words["queue"])
+    agent_page.evaluate("window.__sameDocument = true")
+
+    cust = new_page(locale=locale)
+    log_in(cust, base, customer.email)
+    expect(cust.locator("h1")).to_contain_text(words["tickets_of"])
+    shot(cust, f"{tag}-portal-list-empty")
+    file_from_portal(cust, base, subject)
+    t = Ticket.objects.get(subject=subject)
+    expect(cust.locator("#sla")).to_contain_text(words["we_will_answer"])
+    shot(cust, f"{tag}-portal-ticket-filed")
+
+    # The console shows the new ticket within 5 s, in the same document (no reload).
+    started = time.monotonic()
+    row = agent_page.locator(f"#queue tr[data-id='{t.pk}']")
+    expect(row).to_be_visible(timeout=LIVE_WITHIN_MS)
+    assert time.monotonic() - started < LIVE_WITHIN_MS / 1000
+    assert agent_page.evaluate("window.__sameDocument") is True
+    shot(agent_page, f"{tag}-console-queue")
+
+    row.locator("a").click()
+    agent_page.wait_for_url(f"**/console/tickets/{t.pk}/")
+    expect(agent_page.locator("#customer")).to_contain_text(customer.organisation.name)
+    shot(agent_page, f"{tag}-console-ticket")
+    agent_page.fill("#reply textarea[name=body]", reply)
+    agent_page.click("#reply button[type=submit].primary")
+    agent_page.wait_for_load_state()
+    expect(agent_page.locator("#conversation")).to_contain_text(reply)
+
+    cust.reload()
+    expect(cust.locator("#conversation")).to_contain_text(reply)
+    expect(cust.locator("#sla")).to_contain_text(words["answered_at"])
+    shot(cust, f"{tag}-portal-ticket-answered")
+    t.refresh_from_db()
+    assert t.frt_met_at is not None and t.frt_state == "met" and not t.frt_breached
+    assert t.messages.filter(author=world.agent, is_public=True, body=reply).exists()
+
+
+EN = {"queue": "Queue", "tickets_of": "Tickets of", "we_will_answer": "We will answer by", "answered_at": "Answered at"}
+ZH = {"queue": "队列", "tickets_of": "的工单", "we_will_answer": "我们将在", "answered_at": "已于"}
+
+
+def test_customer_files_agent_sees_live_and_replies(live_server: Any, world: Any, new_page: Any) -> None:
+    _flow(new_page, live_server.url, world, world.alice, "Stream freezes in Jakarta", "We moved your traffic to the SG2 edge.", "en", EN)
+
+
+def test_the_same_flow_in_chinese(live_server: Any, world: Any, new_page: Any) -> None:
+    world.agent.language = "zh-Hans"
+    world.agent.timezone = "Asia/Shanghai"
+    world.agent.save()
+    world.bob.timezone = "Asia/Shanghai"
+    world.bob.save()
+    _flow(new_page, live_server.url, world, world.bob, "直播卡顿：雅加达观众", "我们已将您的流量切换到新加坡二号节点。", "zh", ZH)
+
+
+def test_console_by_keyboard_only(live_server: Any, world: Any, new_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    tickets = [file_ticket(world.alice, f"Keyboard ticket {i}", priority=p) for i, p in enumerate(["P3", "P1", "P2"])]
+    order = list(Ticket.objects.filter(pk__in=[t.pk for t in tickets]).order_by("sla_sort_at", "id").values_list("pk", flat=True))
+    page = new_page()
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.keyboard.type(world.agent.email)  # the e-mail field has focus
+    page.keyboard.press("Tab")
+    page.keyboard.type("a-long-test-password")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/")
+    page.locator("body").focus()
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    shot(page, "console-help")
+    page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
+    page.keyboard.press("j")
+    expect(page.locator("#queue tr.selected")).to_have_attribute("data-id", str(order[0]))
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(page.locator("#queue tr.selected")).to_have_attribute("data-id", str(order[2]))
+    page.keyboard.press("k")
+    expect(page.locator("#queue tr.selected")).to_have_attribute("data-id", str(order[1]))
+    page.keyboard.press("o")
+    page.wait_for_url(f"**/console/tickets/{order[1]}/")
+    page.keyboard.press("n")  # internal note
+    expect(page.locator("#reply textarea[name=body]")).to_be_focused()
+    page.keyboard.type("Checked the edge logs by keyboard.")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(f"**/console/tickets/{order[1]}/")
+    expect(page.locator("#conversation .msg.internal")).to_contain_text("Checked the edge logs by keyboard.")
+    page.keyboard.press("u")
+    page.wait_for_url("**/console/")
+    page.locator("body").focus()
+    page.keyboard.press("j")
+    page.keyboard.press("r")  # reply to the selected ticket
+    page.wait_for_url(f"**/console/tickets/{order[0]}/#reply")
+    expect(page.locator("#reply textarea[name=body]")).to_be_focused()
+    page.keyboard.type("Answered without a mouse.")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(f"**/console/tickets/{order[0]}/")
+    first = Ticket.objects.get(pk=order[0])
+    assert first.frt_met_at is not None
+    assert first.messages.filter(is_public=True, body="Answered without a mouse.").exists()
+    assert Ticket.objects.get(pk=order[1]).messages.filter(is_public=False).count() == 1
+
+
+def test_every_main_page_renders(live_server: Any, world: Any, new_page: Any) -> None:
+    """Screenshots of the remaining main pages, each checked for its heading."""
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    page = new_page()
+    page.goto(f"{base}/")
+    expect(page.locator("h1")).to_have_text("Log in to RelayDesk")
+    shot(page, "login")
+    log_in(page, base, world.alice.email)
+    for path, heading, name in [
+        ("/portal/tickets/new/", "New ticket", "portal-new-ticket"),
+        ("/portal/notices/", "Notices", "portal-notices"),
+        ("/portal/tokens/", "API tokens", "portal-tokens"),
+    ]:
+        page.goto(base + path)
+        expect(page.locator("h1")).to_have_text(heading)
+        shot(page, name)
+    page.fill("#id_name", "CI alerts")
+    page.click("#token-form button[type=submit]")
+    expect(page.locator("#new-secret code")).to_contain_text("rdk_")
+    shot(page, "portal-token-created")
+    # The new-ticket form refuses bad input with the field named, in the page.
+    page.goto(base + "/portal/tickets/new/")
+    page.fill("#id_subject", "Window the wrong way round")
+    page.fill("#id_description", "x")
+    page.fill("#id_problem_start", "2026-11-20T15:00")
+    page.fill("#id_problem_end", "2026-11-20T14:00")
+    page.click("#new-ticket button[type=submit]")
+    expect(page.locator("#field-problem_end .error")).to_be_visible()
+    shot(page, "portal-new-ticket-errors")
+    assert not Ticket.objects.filter(subject="Window the wrong way round").exists()
+
+
+def test_kb_panel_stays_quiet_without_the_knowledge_base(live_server: Any, world: Any, new_page: Any) -> None:
+    """When /api/v1/kb/suggest is missing (404), the form works and shows no panel."""
+    from playwright.sync_api import expect
+
+    page = new_page()
+    page.route("**/api/v1/kb/**", lambda route: route.fulfill(status=404, body="{}"))
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    log_in(page, live_server.url, world.alice.email)
+    page.goto(f"{live_server.url}/portal/tickets/new/")
+    page.fill("#id_subject", "Echo on Android calls")
+    page.wait_for_timeout(800)
+    expect(page.locator("#kb-panel")).to_be_hidden()
+    assert errors == []
+
+
+def test_kb_suggestions_while_typing(live_server: Any, world: Any, new_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    try:
+        from relaydesk.kb.loader import load
+    except ImportError as exc:  # pragma: no cover - the knowledge base is another capability
+        pytest.skip(f"knowledge base not installed: {exc}")
+    load()
+    page = new_page()
+    log_in(page, live_server.url, world.alice.email)
+    page.goto(f"{live_server.url}/portal/tickets/new/")
+    page.fill("#id_subject", "echo")
+    expect(page.locator("#kb-panel")).to_be_visible(timeout=5000)
+    expect(page.locator("#kb-list li").first).to_be_visible()
+    page.locator("#kb-list li a").first.click()
+    expect(page.locator("#kb-article")).to_be_visible()
+    shot(page, "portal-new-ticket-suggestions")
+    # "This answered my question" counts a deflection (the knowledge base's event log).
+    from relaydesk.kb.models import ReadEvent
+
+    tickets = Ticket.objects.count()
+    page.click("#kb-solved")
+    expect(page.locator("#kb-article")).to_contain_text("Nothing was filed")
+    expect(page.locator("#new-ticket")).to_be_hidden()
+    deadline = time.monotonic() + 5
+    kinds: set[str] = set()
+    while time.monotonic() < deadline and not {"shown", "opened", "solved"} <= kinds:
+        kinds = set(ReadEvent.objects.filter(user=world.alice).values_list("kind", flat=True))
+        time.sleep(0.1)
+    assert {"shown", "opened", "solved"} <= kinds
+    assert Ticket.objects.count() == tickets
+
+
+def test_incident_banner_from_the_monitoring_api(live_server: Any, world: Any, new_page: Any) -> None:
+    """The portal shows what /api/v1/incidents/active answers (its documented shape) as a
+    banner linking to the status page."""
+    import json
+
+    from playwright.sync_api import expect
+
+    banner = [{"id": 7, "title": "Packet loss in Singapore", "service": "rtc", "region": "sg",
+               "status": "investigating", "impact": "degraded", "started_at": "2026-11-25T10:00:00Z",
+               "latest_update": "Traffic is being rerouted.", "url": "/status/incidents/7"}]
+    page = new_page()
+    page.route("**/api/v1/incidents/active*", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(banner)))
+    log_in(page, live_server.url, world.alice.email)
+    expect(page.locator("#banners .banner")).to_contain_text("Packet loss in Singapore")
+    expect(page.locator("#banners .banner")).to_contain_text("Traffic is being rerouted.")
+    assert page.locator("#banners .banner a").get_attribute("href") == "/status/incidents/7"
+    shot(page, "portal-incident-banner")
+
+
+def test_notices_inbox_in_the_viewer_zone(live_server: Any, world: Any, new_page: Any) -> None:
+    """The inbox lists what /api/v1/notices answers, times in the customer's zone; with no
+    notices service it keeps its empty-state text."""
+    import json
+
+    from playwright.sync_api import expect
+
+    world.alice.timezone = "Asia/Singapore"
+    world.alice.save()
+    notices = [{"id": 3, "incident_id": 7, "update_id": 11, "maintenance_id": None, "channel": "email",
+                "address": "alice@acme.test", "status": "sent", "created_at": "2026-11-25T10:00:00Z",
+                "sent_at": "2026-11-25T10:00:05Z"}]
+    page = new_page()
+    log_in(page, live_server.url, world.alice.email)
+    page.route("**/api/v1/notices*", lambda route: route.fulfill(status=404, body="{}"))
+    page.goto(f"{live_server.url}/portal/notices/")
+    expect(page.locator("#notices-empty")).to_be_visible()
+    expect(page.locator("#notices")).to_be_hidden()
+    page.unroute("**/api/v1/notices*")
+    page.route("**/api/v1/notices*", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(notices)))
+    page.reload()
+    row = page.locator("#notices tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Incident #7")
+    expect(row).to_contain_text("6:00")  # 10:00 UTC is 18:00 in Singapore
+    expect(row).to_contain_text("alice@acme.test")
+    expect(page.locator("#notices-empty")).to_be_hidden()
+    shot(page, "portal-notices-list")
+
+
+def test_notification_settings_over_the_notices_api(live_server: Any, world: Any, new_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    try:
+        from relaydesk.incidents.models import NoticeSubscription, WebhookEndpoint
+    except ImportError as exc:  # pragma: no cover - notices are another capability
+        pytest.skip(f"incident notices not installed: {exc}")
+    page = new_page()
+    log_in(page, live_server.url, world.alice.email)
+    page.goto(f"{live_server.url}/portal/preferences/")
+    expect(page.locator("#subs-section")).to_be_visible()
+    # A bad address: the API's message, naming the field, and nothing stored.
+    page.fill("#sub-email", "not-an-address")
+    page.click("#sub-form button[type=submit]")
+    expect(page.locator("#sub-error")).to_contain_text("email")
+    assert not NoticeSubscription.objects.exists()
+    page.fill("#sub-email", "ops@acme.test")
+    page.select_option("#sub-regions", ["sg"])
+    page.click("#sub-form button[type=submit]")
+    expect(page.locator("#subs tbody tr")).to_have_count(1)
+    expect(page.locator("#subs tbody tr")).to_contain_text("ops@acme.test")
+    sub = NoticeSubscription.objects.get()
+    assert (sub.organisation_id, sub.email, sub.regions) == (world.acme.pk, "ops@acme.test", ["sg"])
+    page.fill("#hook-url", "https://hooks.acme.test/relaydesk")
+    page.click("#hook-form button[type=submit]")
+    expect(page.locator("#hook-secret code")).not_to_be_empty()
+    hook = WebhookEndpoint.objects.get()
+    assert hook.organisation_id == world.acme.pk
+    assert page.locator("#hook-secret code").text_content() == hook.secret
+    shot(page, "portal-notification-settings")
+    page.locator("#subs tbody tr button").click()
+    expect(page.locator("#subs tbody tr")).to_have_count(0)
+    assert not NoticeSubscription.objects.exists()
+    # Another organisation sees none of it.
+    other = new_page()
+    log_in(other, live_server.url, world.carol.email)
+    other.goto(f"{live_server.url}/portal/preferences/")
+    expect(other.locator("#hooks-section")).to_be_visible()
+    expect(other.locator("#hooks tbody tr")).to_have_count(0)
