@@ -4,6 +4,7 @@ API client that authenticates with real bearer tokens against the real URL confi
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,9 @@ from relaydesk.core.models import ROLE_GROUPS, APIToken, Organisation, Region, T
 from relaydesk.sla import engine
 from relaydesk.sla.defaults import install_default_policy
 from relaydesk.sla.models import Plan
+
+# The demo world's telemetry history: a quarter day is enough for the tests that load it.
+os.environ.setdefault("RELAYDESK_DEMO_TELEMETRY_DAYS", "0.25")
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,17 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Network telemetry and footprint"
 
     def ready(self) -> None:
-        from relaydesk.core import periodic
+        import os
 
-        from . import store
+        from relaydesk.core import observability, periodic
+
+        from . import detect, store
+        from . import observability as mon_observability
 
         periodic.register("telemetry_purge", store.purge_raw)
+        periodic.register("detection", detect.detection_tick)
+        observability.register_collector(mon_observability.detector_scores)
+        if os.environ.get("RELAYDESK_DEMO_LIVE") == "1":
+            from . import live
+
+            periodic.register("demo_live_feed", live.feed_tick)

@@ -432,7 +432,7 @@ def _upsert_pg(roll: Rollup) -> None:
     with _pg_cursor() as cur:
         cur.execute(_PG_STAGE)
         # Rows of an earlier batch in the same transaction (a multi-chunk CSV import).
-        cur.execute("DELETE FROM monitoring_minute_stage")
+        cur.execute("TRUNCATE monitoring_minute_stage")
         with cur.copy("COPY monitoring_minute_stage FROM STDIN (FORMAT BINARY)") as cp:
             cp.write(rollup_copy_payload(roll))
         try:

@@ -188,6 +188,10 @@ class Command(BaseCommand):
             # A demo sends no real mail: new notifications go to files under the data directory.
             env["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
             env.setdefault("EMAIL_FILE_PATH", str(settings.DATA_DIR / "mail"))
+        # The worker feeds live synthetic telemetry and, a few minutes in, degrades one carrier
+        # in one region, so detection -> incident -> notices -> status page plays out live.
+        env.setdefault("RELAYDESK_DEMO_LIVE", "1")
+        env.setdefault("RELAYDESK_DETECTION_INTERVAL_S", "15")
         python = [sys.executable, "-m", "relaydesk"]
         stop = threading.Event()
         handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
