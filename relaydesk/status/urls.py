@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from . import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("status/", views.status_page, name="status"),
+    path("status/incidents/", views.incident_history, name="status-history"),
+    path("status/incidents/<int:incident_id>", views.incident_detail, name="status-incident"),
+    path("status/feed.atom", views.feed, name="status-feed"),
+]
