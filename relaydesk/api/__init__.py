@@ -83,6 +83,7 @@ api.add_router("/v1", directory_router)
 # Capability routers: each defines its own paths under /api/v1 (e.g. /telemetry, /kb/suggest).
 from relaydesk.incidents.api import router as incidents_router  # noqa: E402
 from relaydesk.kb.api import router as kb_router  # noqa: E402
+from relaydesk.kb.diagnosis_api import router as diagnosis_router  # noqa: E402
 from relaydesk.monitoring.api import router as monitoring_router  # noqa: E402
 from relaydesk.reports.api import router as reports_router  # noqa: E402
 from relaydesk.routing.api import router as routing_router  # noqa: E402
@@ -93,6 +94,7 @@ from relaydesk.web.api import router as web_router  # noqa: E402
 api.add_router("/v1", routing_router)
 api.add_router("/v1", monitoring_router)
 api.add_router("/v1", kb_router)
+api.add_router("/v1", diagnosis_router)
 api.add_router("/v1", staffing_router)
 api.add_router("/v1", reports_router)
 api.add_router("/v1", web_router)

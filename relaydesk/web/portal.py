@@ -105,11 +105,21 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Fields a link may pre-fill on the new-ticket form (e.g. from the self-diagnosis page).
+PREFILL = (
+    "subject", "description", "category", "app_id", "channel_name", "region",
+    "problem_start", "problem_end", "sdk", "sdk_version", "platform",
+)
+
+
 @page(CUSTOMER)
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = f.TicketForm(request.POST or None)
+    initial = (
+        {k: request.GET[k][:20000] for k in PREFILL if request.GET.get(k)} if request.method == "GET" else None
+    )
+    form = f.TicketForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():

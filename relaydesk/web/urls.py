@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import accounts, console, portal
+from . import accounts, console, incidents, portal
 
 app_name = "web"
 
@@ -31,4 +31,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("console/tickets/<int:ticket_id>/", console.ticket, name="console-ticket"),
     path("console/tickets/<int:ticket_id>/reply/", console.ticket_reply, name="console-reply"),
     path("console/tickets/<int:ticket_id>/update/", console.ticket_update, name="console-update"),
+    # Incident console
+    path("console/incidents/", incidents.incident_list, name="console-incidents"),
+    path("console/incidents/new/", incidents.incident_new, name="console-incident-new"),
+    path("console/incidents/<int:incident_id>/", incidents.incident_detail, name="console-incident"),
+    path("console/incidents/<int:incident_id>/update/", incidents.incident_update, name="console-incident-update"),
 ]

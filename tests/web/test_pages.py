@@ -446,3 +446,12 @@ def test_customer_panel_lists_only_what_the_agent_may_see(world: Any) -> None:
     assert other.subject not in emea
     apac = login(world.agent).get(f"/console/tickets/{assigned.pk}/").content.decode()
     assert other.subject in apac  # APAC serves Acme: every Acme ticket is in its panel
+
+
+def test_new_ticket_form_can_be_prefilled_by_a_link(world: Any) -> None:
+    c = login(world.alice)
+    resp = c.get("/portal/tickets/new/", {"subject": "Stutter on StarHub", "app_id": "app-007", "unknown": "x"})
+    html = resp.content.decode()
+    assert resp.status_code == 200
+    assert 'value="Stutter on StarHub"' in html and 'value="app-007"' in html
+    assert Ticket.objects.filter(subject="Stutter on StarHub").count() == 0  # a GET writes nothing
