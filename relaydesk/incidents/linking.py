@@ -68,11 +68,29 @@ def match_reason(ticket: Ticket, incident: Incident, text: str) -> str | None:
     return why + ", time window"
 
 
+def _any_active_incident_for(organisation_id: int) -> bool:
+    from django.db import connection
+
+    from .models import AffectedOrganisation
+
+    inc, aff = Incident._meta.db_table, AffectedOrganisation._meta.db_table
+    marks = ", ".join(["%s"] * len(lc.ACTIVE_STATUSES))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT 1 FROM {aff} a JOIN {inc} i ON i.id = a.incident_id "  # noqa: S608 - table names from models
+            f"WHERE a.organisation_id = %s AND i.status IN ({marks}) LIMIT 1",
+            [organisation_id, *lc.ACTIVE_STATUSES],
+        )
+        return cur.fetchone() is not None
+
+
 def on_ticket_created(sender: Any, ticket: Ticket, actor: Any = None, **kw: Any) -> None:
     """``ticket_created`` receiver: link, tell the customer (an automatic message, never a
     first response), and record the incident's first related ticket."""
     from relaydesk.tickets import services as tickets
 
+    if not _any_active_incident_for(ticket.organisation_id):
+        return  # the common case, answered by one small query on every ticket create
     candidates = list(
         Incident.objects.filter(
             status__in=lc.ACTIVE_STATUSES, affected__organisation_id=ticket.organisation_id

@@ -57,9 +57,22 @@ def record(
     return event
 
 
+def _has_engagements(user_id: int) -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT 1 FROM {Engagement._meta.db_table} WHERE user_id = %s LIMIT 1",  # noqa: S608 - table name from the model
+            [user_id],
+        )
+        return cur.fetchone() is not None
+
+
 def on_ticket_created(sender: Any, ticket: Any, actor: Any = None, **kwargs: Any) -> None:
     """A ticket was filed: the requester's engagements in the window did not deflect it."""
     requester_id = ticket.requester_id
+    if requester_id is None or not _has_engagements(requester_id):
+        return  # most requesters never opened an article: one small query, nothing to mark
     since = ticket.created_at - window()
     sessions = list(
         Engagement.objects.filter(user_id=requester_id).exclude(session="").values_list("session", flat=True).distinct()[:50]
