@@ -16,3 +16,7 @@ class ReportsConfig(AppConfig):
         message_added.connect(facts.on_message_added, dispatch_uid="reports.facts.message_added")
         ticket_changed.connect(facts.on_ticket_changed, dispatch_uid="reports.facts.ticket_changed")
         periodic.register("reports_facts", facts.periodic)
+
+        from . import probe
+
+        periodic.register("audit_probes", probe.probe_sweep)

@@ -1,0 +1,133 @@
+"""Off-hours audit: synthetic test tickets filed at chosen hours of the week through the real
+customer path, so the human response at 3 a.m. is measured, not promised.
+
+A probe is an ordinary ticket from a dedicated customer account, tagged ``audit-probe``. The
+reports leave such tickets out of every customer metric and show them on their own with
+``population=probes`` (e.g. ``/api/v1/reports/heatmap?population=probes``: first response per
+hour of the week). Agents answer a probe like any ticket; its subject says it is a test.
+
+- ``file_probe_http(base_url, token)`` posts it to ``/api/v1/tickets`` with the probe
+  customer's API token — exactly what a customer's integration does.
+- ``probe_sweep()`` (a worker sweep) files one at each scheduled hour from the account named by
+  ``RELAYDESK_AUDIT_PROBE_EMAIL``, through the same ticket service the API uses. The schedule
+  ``RELAYDESK_AUDIT_PROBE_SCHEDULE`` lists hours of the week in that account's time zone, e.g.
+  ``"mon 03, wed 15, sat 22"``. Each slot is filed once, however many workers run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from .facts import PROBE_TAG
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ScheduleError(ValueError):
+    pass
+
+
+def parse_schedule(spec: str) -> set[tuple[int, int]]:
+    """``"mon 03, sat 22"`` → {(0, 3), (5, 22)} (weekday, hour); a clear error otherwise."""
+    slots: set[tuple[int, int]] = set()
+    for raw in spec.split(","):
+        part = raw.strip().lower()
+        if not part:
+            continue
+        bits = part.split()
+        if len(bits) != 2 or bits[0][:3] not in DAYS or not bits[1].isdigit() or not 0 <= int(bits[1]) <= 23:
+            raise ScheduleError(f"schedule entry {raw.strip()!r}: write a weekday and an hour, e.g. 'mon 03'")
+        slots.add((DAYS.index(bits[0][:3]), int(bits[1])))
+    return slots
+
+
+def subject(when: datetime) -> str:
+    return f"[Audit probe] {when:%a %H:%M} — synthetic test ticket, please answer as usual"
+
+
+BODY = (
+    "This is an automatic off-hours audit ticket. Please answer it as you would a customer's "
+    "ticket; the time to your first reply is measured per hour of the week and reported "
+    "separately from customer metrics."
+)
+
+
+def file_probe_http(base_url: str, token: str, *, priority: str = "P2", timeout: float = 10) -> dict[str, Any]:
+    """File a probe through the public API as the probe customer; returns the API's answer."""
+    now = datetime.now(UTC)
+    body = json.dumps(
+        {"subject": subject(now), "description": BODY, "priority": priority, "category": "other", "tags": [PROBE_TAG]}
+    ).encode()
+    req = urllib.request.Request(  # noqa: S310 - the operator's own server URL
+        base_url.rstrip("/") + "/api/v1/tickets",
+        data=body,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+        answer: dict[str, Any] = json.loads(resp.read())
+        return answer
+
+
+def file_probe_local(email: str, *, priority: str = "P2", now: datetime | None = None) -> Any:
+    """File a probe from the customer account ``email`` through the ticket service."""
+    from relaydesk.core.models import User
+    from relaydesk.tickets.services import create_ticket
+
+    user = User.objects.filter(email__iexact=email, kind=User.KIND_CUSTOMER, is_active=True).first()
+    if user is None:
+        raise ScheduleError(f"probe account {email!r}: no active customer user has this e-mail")
+    when = now or datetime.now(UTC)
+    return create_ticket(
+        actor=user,
+        requester=user,
+        subject=subject(when.astimezone(ZoneInfo(user.timezone or "UTC"))),
+        description=BODY,
+        priority=priority,
+        category="other",
+        channel="portal",
+        tags=[PROBE_TAG],
+        now=when,
+    )
+
+
+def _setting(name: str) -> str:
+    return str(getattr(settings, name, "") or os.environ.get(name, ""))
+
+
+def probe_sweep(now: datetime | None = None) -> dict[str, Any]:
+    """File the probe of the current scheduled hour, once (a worker sweep)."""
+    from django.db import transaction
+
+    from relaydesk.core.models import User
+    from relaydesk.tickets.models import Ticket
+
+    spec, email = _setting("RELAYDESK_AUDIT_PROBE_SCHEDULE"), _setting("RELAYDESK_AUDIT_PROBE_EMAIL")
+    if not spec or not email:
+        return {"probes": 0}
+    slots = parse_schedule(spec)
+    user = User.objects.filter(email__iexact=email, kind=User.KIND_CUSTOMER, is_active=True).first()
+    if user is None:
+        return {"probes": 0, "error": f"no active customer {email}"}
+    when = now or datetime.now(UTC)
+    local = when.astimezone(ZoneInfo(user.timezone or "UTC"))
+    if (local.weekday(), local.hour) not in slots:
+        return {"probes": 0}
+    hour_start = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+    with transaction.atomic():
+        # One per slot: lock the account's row so two workers cannot both file it.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        done = Ticket.objects.filter(
+            requester=user, tags__name=PROBE_TAG, created_at__gte=hour_start, created_at__lt=hour_start + timedelta(hours=1)
+        ).exists()
+        if done:
+            return {"probes": 0}
+        file_probe_local(email, now=when)
+    return {"probes": 1}
