@@ -76,14 +76,24 @@ def file_probe_http(base_url: str, token: str, *, priority: str = "P2", timeout:
         return answer
 
 
+def probe_customer(email: str) -> Any:
+    """The active customer account probes are filed from (``None`` if there is none)."""
+    from relaydesk.core.models import User
+
+    return User.objects.filter(email__iexact=email, kind=User.KIND_CUSTOMER, is_active=True).first()
+
+
 def file_probe_local(email: str, *, priority: str = "P2", now: datetime | None = None) -> Any:
     """File a probe from the customer account ``email`` through the ticket service."""
-    from relaydesk.core.models import User
-    from relaydesk.tickets.services import create_ticket
-
-    user = User.objects.filter(email__iexact=email, kind=User.KIND_CUSTOMER, is_active=True).first()
+    user = probe_customer(email)
     if user is None:
         raise ScheduleError(f"probe account {email!r}: no active customer user has this e-mail")
+    return _file_probe(user, priority=priority, now=now)
+
+
+def _file_probe(user: Any, *, priority: str = "P2", now: datetime | None = None) -> Any:
+    from relaydesk.tickets.services import create_ticket
+
     when = now or datetime.now(UTC)
     return create_ticket(
         actor=user,
@@ -113,7 +123,7 @@ def probe_sweep(now: datetime | None = None) -> dict[str, Any]:
     if not spec or not email:
         return {"probes": 0}
     slots = parse_schedule(spec)
-    user = User.objects.filter(email__iexact=email, kind=User.KIND_CUSTOMER, is_active=True).first()
+    user = probe_customer(email)
     if user is None:
         return {"probes": 0, "error": f"no active customer {email}"}
     when = now or datetime.now(UTC)
@@ -129,5 +139,5 @@ def probe_sweep(now: datetime | None = None) -> dict[str, Any]:
         ).exists()
         if done:
             return {"probes": 0}
-        file_probe_local(email, now=when)
+        _file_probe(user, now=when)
     return {"probes": 1}
