@@ -50,3 +50,30 @@ def test_insert_refuses_saved_or_mixed_instances(world: Any) -> None:
         fastsql.insert([t])
     with pytest.raises(ValueError):
         fastsql.insert([OutboundEmail(kind="ack", to=["a@example.test"], subject="s", body="b", message_id="<z@example.test>"), Ticket()])
+
+
+def test_fast_converters_match_the_orm_for_odd_values(world: Any) -> None:
+    """Plain str/int/bool values skip the ORM's conversion; anything else (a lazy string, a
+    bool or a float in an integer column, a numeric string) still gets it, exactly as save()."""
+    from django.utils.translation import gettext_lazy
+
+    from relaydesk.sla.models import ClockEvent
+
+    t = create_ticket(actor=world.alice, requester=world.alice, subject="Join fails", description="x")
+    when = datetime(2026, 3, 1, 12, 30, 15, tzinfo=UTC)
+
+    def pair(**kw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        a = ClockEvent(ticket=t, at=when, **kw)
+        a.save()
+        b = ClockEvent(ticket_id=str(t.pk), at=when, **kw)  # a numeric string for the key
+        fastsql.insert([b])
+        ra, rb = _row(ClockEvent, a.pk), _row(ClockEvent, b.pk)
+        for r in (ra, rb):
+            r.pop("id"), r.pop("recorded_at")  # auto_now_add: the moment of each insert
+        return ra, rb
+
+    a, b = pair(metric=gettext_lazy("first_response"), cycle=True, kind="started", spent_s=12.0, target_s=None)
+    assert a == b
+    assert b["metric"] == "first_response" and b["cycle"] == 1 and b["spent_s"] == 12 and b["ticket_id"] == t.pk
+    a, b = pair(metric="resolution", cycle=3, kind="paused", spent_s=7, target_s=3600)
+    assert a == b

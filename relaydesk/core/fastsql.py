@@ -11,13 +11,78 @@ have no save-time behaviour beyond their fields (see tests/test_fastsql.py and A
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Field, Model
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    SmallIntegerField,
+    TextField,
+)
 
 _SQL: dict[tuple[type[Model], str, int], tuple[str, list[Field[Any, Any]], Field[Any, Any]]] = {}
+
+# Field classes (exactly these, not subclasses) whose ``pre_save`` just reads the attribute and
+# whose database conversion leaves a value of this Python type unchanged on every backend.
+# Any other value (an expression, a lazy string, a Decimal for an integer …) takes the ORM's
+# own conversion, so the result is always what ``save()`` would have written.
+_PLAIN: dict[type[Field[Any, Any]], type | tuple[type, ...]] = {
+    CharField: str,
+    TextField: str,
+    IntegerField: int,
+    BigIntegerField: int,
+    SmallIntegerField: int,
+    PositiveIntegerField: int,
+    PositiveSmallIntegerField: int,
+    BooleanField: bool,
+}
+_INT_KEYS = (AutoField, BigAutoField, IntegerField, BigIntegerField)
+_MISSING = object()
+_CONVERTERS: dict[tuple[type[Model], str], list[Callable[[Model], Any]]] = {}
+
+
+def _converter(f: Field[Any, Any], alias: str) -> Callable[[Model], Any]:
+    conn = connections[alias]
+    attname = f.attname
+
+    def orm(obj: Model) -> Any:
+        return f.get_db_prep_save(f.pre_save(obj, True), connection=conn)
+
+    plain: type | tuple[type, ...] | None = _PLAIN.get(type(f))
+    if type(f) is ForeignKey and type(f.target_field) in _INT_KEYS:
+        plain = int
+    if plain is None:
+        return orm
+    # bool is a subclass of int: an integer column given True goes through the ORM.
+    exact = plain
+
+    def fast(obj: Model) -> Any:
+        value = obj.__dict__.get(attname, _MISSING)
+        if value is None or type(value) is exact:
+            return value
+        return orm(obj)  # a deferred attribute, an expression, a lazy string …
+
+    return fast
+
+
+def _converters(model: type[Model], alias: str, fields: list[Field[Any, Any]]) -> list[Callable[[Model], Any]]:
+    key = (model, alias)
+    found = _CONVERTERS.get(key)
+    if found is None:
+        found = [_converter(f, alias) for f in fields]
+        _CONVERTERS[key] = found
+    return found
 
 
 def _statement(model: type[Model], alias: str, rows: int) -> tuple[str, list[Field[Any, Any]], Field[Any, Any]]:
@@ -61,11 +126,12 @@ def _insert(objs: Sequence[Model]) -> None:
     alias = router.db_for_write(model)
     conn = connections[alias]
     sql, fields, pk = _statement(model, alias, len(objs))
+    convert = _converters(model, alias, fields)
     params: list[Any] = []
     for obj in objs:
         if type(obj) is not model or obj.pk is not None:
             raise ValueError("insert() takes unsaved instances of one model")
-        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection=conn) for f in fields)
+        params.extend([c(obj) for c in convert])
     with conn.cursor() as cur:
         cur.execute(sql, params)
         ids = [r[0] for r in cur.fetchall()]

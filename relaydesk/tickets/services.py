@@ -231,49 +231,49 @@ def create_ticket(
     for up in attachments or []:
         validate_upload(up)
     when = _now(now)
+    # Everything that only reads (the SLA rule, the calendar, the clock targets) is worked out
+    # before the write transaction: on SQLite that transaction holds the database's single
+    # write lock, so the less it does, the more creates run side by side.
+    ticket = Ticket(
+        number=0,  # handed out inside the transaction below
+        subject=subject,
+        description=description,
+        priority=priority,
+        category=category,
+        channel=channel,
+        organisation=organisation,
+        requester=requester,
+        assignee=assignee,
+        team=team,
+        created_at=when,
+        updated_at=when,
+        **context,
+    )
+    ch = _Change(ticket, actor, channel, when)
+    rule = _apply_rule(ticket, organisation)
+    clocks = engine.clocks_from_ticket(ticket)
+    targets = _targets(rule)
+    t = engine.now_us(when)
+    cal = engine.ticket_calendar(ticket)
+    for metric in (clk.FIRST_RESPONSE, clk.RESOLUTION):
+        if rule is not None:
+            clocks[metric].warn_pct = rule.warn_pct
+        ch.events += clocks[metric].start(cal, t, targets[metric])
+    _save_clocks(ch, clocks)
+    created = AuditEntry(
+        ticket=ticket, field="created", actor=actor, actor_kind=_actor_kind(actor), via=channel, at=when
+    )
+    ch.audit.append(created)
+    if rule is not None:
+        ch.record("sla_rule", None, rule)
     with transaction.atomic():
-        ticket = Ticket(
-            number=next_number(),
-            subject=subject,
-            description=description,
-            priority=priority,
-            category=category,
-            channel=channel,
-            organisation=organisation,
-            requester=requester,
-            assignee=assignee,
-            team=team,
-            created_at=when,
-            updated_at=when,
-            **context,
-        )
-        ch = _Change(ticket, actor, channel, when)
-        rule = _apply_rule(ticket, organisation)
-        clocks = engine.clocks_from_ticket(ticket)
-        targets = _targets(rule)
-        t = engine.now_us(when)
-        cal = engine.ticket_calendar(ticket)
-        for metric in (clk.FIRST_RESPONSE, clk.RESOLUTION):
-            if rule is not None:
-                clocks[metric].warn_pct = rule.warn_pct
-            ch.events += clocks[metric].start(cal, t, targets[metric])
-        _save_clocks(ch, clocks)
+        ticket.number = next_number()
         fastsql.insert([ticket])
         if tags:
             _set_tags(ticket, tags, new=True)
-        ch.audit.append(
-            AuditEntry(
-                ticket=ticket,
-                field="created",
-                new=f"#{ticket.number} {priority} {category} via {channel}",
-                actor=actor,
-                actor_kind=_actor_kind(actor),
-                via=channel,
-                at=when,
-            )
-        )
-        if rule is not None:
-            ch.record("sla_rule", None, rule)
+        created.new = f"#{ticket.number} {priority} {category} via {channel}"
+        for entry in ch.audit:
+            entry.ticket_id = ticket.pk
         fastsql.insert(ch.audit)
         engine.record_events(ticket, ch.events)
         if attachments:
