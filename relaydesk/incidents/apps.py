@@ -10,9 +10,8 @@ class IncidentsConfig(AppConfig):
         from relaydesk.core import periodic
         from relaydesk.tickets.signals import ticket_created
 
-        from . import detect, linking, notices, services
+        from . import linking, notices, services
 
         ticket_created.connect(linking.on_ticket_created, dispatch_uid="incidents_autolink")
         periodic.register("incident_notices", notices.deliver_all)
         periodic.register("incident_maintenance", services.maintenance_sweep)
-        periodic.register("incident_detection", detect.detection_sweep)

@@ -1,5 +1,5 @@
-"""Stored telemetry → detection sweep → incident → notices (the real store, detector and
-grouping; generated traffic with one carrier degraded at the end)."""
+"""Stored telemetry → the worker's detection sweep (``monitoring.detect``) → incident → notices
+(the real store, detector and grouping; generated traffic with one carrier degraded at the end)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from relaydesk.detection import generator
-from relaydesk.incidents import detect
 from relaydesk.incidents.models import Incident, Notice
+from relaydesk.monitoring import detect
 from relaydesk.monitoring.models import Carrier
 from relaydesk.monitoring.store import clear_caches, ingest_samples
 from tests.incidents.helpers import footprint, service
@@ -51,14 +51,14 @@ def test_degraded_carrier_opens_one_incident_with_notices(world: Any) -> None:
     footprint(world.acme, svc, world.sg)
     detect.reset()
     end = load(world, degrade=True)
-    r = detect.detection_sweep(now=end + 5, force=True)
-    assert r["places"] == 1 and r["incidents"] >= 1, r
+    r = detect.run_detection(now=datetime.fromtimestamp(end + 5, UTC))
+    assert r["places"] == 1 and r["handed"] >= 1, r
     inc = Incident.objects.get()
     assert inc.source == "detection" and inc.region == world.sg and inc.status == "investigating"
     assert "AS7473" in inc.carriers
     assert Notice.objects.filter(incident=inc, address="alice@acme.test").count() == 1
     # the next pass (cached history, same data) changes nothing
-    detect.detection_sweep(now=end + 20, force=True)
+    detect.run_detection(now=datetime.fromtimestamp(end + 20, UTC))
     assert Incident.objects.count() == 1 and Notice.objects.count() == 1
 
 
@@ -66,6 +66,6 @@ def test_normal_traffic_opens_nothing(world: Any) -> None:
     service("rtc")
     detect.reset()
     end = load(world, degrade=False)
-    r = detect.detection_sweep(now=end + 5, force=True)
-    assert r["places"] == 1
+    r = detect.run_detection(now=datetime.fromtimestamp(end + 5, UTC))
+    assert r["places"] == 1 and r["handed"] == 0, r
     assert not Incident.objects.exists()
