@@ -233,11 +233,31 @@ def my_presence(user: User) -> AgentProfile:
     return AgentProfile.objects.filter(user=user).first() or AgentProfile(user=user)
 
 
+UNTIL_HORIZON = timedelta(days=8)
+
+
+def _with_real_ends(who: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """``calendars.who`` answers for an instant, so its ``until`` is that instant's end; the
+    page wants when each person's stint really ends: the end of their span over the next
+    days (``calendars.team_shifts``; ``None`` when it runs past the horizon)."""
+    ends: dict[tuple[str, str, int, str], datetime] = {}
+    horizon = now + UNTIL_HORIZON
+    for team in Team.objects.filter(name__in={w["team"] for w in who}):
+        for s in calendars.team_shifts(team, now, horizon):
+            if s.start <= now < s.end:
+                ends[(team.name, s.layer, s.user_id, s.kind)] = s.end
+    out = []
+    for w in who:
+        end = ends.get((w["team"], w["layer"], w["user_id"], w["kind"]))
+        out.append(w | {"until_at": end if end is not None and end < horizon else None})
+    return out
+
+
 @page(STAFF)
 def oncall(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     now = datetime.now(UTC)
-    who = calendars.who(now)
+    who = _with_real_ends(calendars.who(now), now)
     feeds = [
         {"team": t, "url": calendars.feed_url("team", t.pk)}
         for t in Team.objects.filter(pk__in=Rotation.objects.values("team_id")).order_by("name")
@@ -248,16 +268,8 @@ def oncall(request: HttpRequest) -> HttpResponse:
         {
             "profile": my_presence(user),
             "presences": presence_choices(),
-            "on_shift": [
-                w | {"until_at": datetime.fromisoformat(w["until"])}
-                for w in who
-                if w["kind"] == Rotation.KIND_SHIFT
-            ],
-            "on_call": [
-                w | {"until_at": datetime.fromisoformat(w["until"])}
-                for w in who
-                if w["kind"] == Rotation.KIND_ONCALL
-            ],
+            "on_shift": [w for w in who if w["kind"] == Rotation.KIND_SHIFT],
+            "on_call": [w for w in who if w["kind"] == Rotation.KIND_ONCALL],
             "presence_names": dict(presence_choices()),
             "pages": recent_pages(user),
             "team_feeds": feeds,

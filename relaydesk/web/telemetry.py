@@ -38,6 +38,10 @@ def ticket_window(ticket: Ticket, now: datetime | None = None) -> tuple[datetime
     return start, end
 
 
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="minutes").replace("+00:00", "Z")
+
+
 def params_for(ticket: Ticket, now: datetime | None = None) -> dict[str, Any] | None:
     """The telemetry query of a ticket's typed context (``None`` without a region)."""
     if ticket.region_id is None:
@@ -46,8 +50,8 @@ def params_for(ticket: Ticket, now: datetime | None = None) -> dict[str, Any] | 
     return {
         "organisation": ticket.organisation_id,
         "region": ticket.region.code,
-        "start": start.astimezone(UTC).isoformat(timespec="minutes"),
-        "end": end.astimezone(UTC).isoformat(timespec="minutes"),
+        "start": _iso(start),
+        "end": _iso(end),
         "app_id": ticket.app_id or "",
         "ticket": ticket.pk,
     }

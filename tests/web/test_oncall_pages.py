@@ -169,6 +169,34 @@ def test_oncall_page_shows_who_pages_and_feeds(rota: Any, client: Client) -> Non
     assert feed.status_code == 200 and feed["Content-Type"].startswith("text/calendar")
 
 
+def test_oncall_until_is_the_end_of_the_stint(rota: Any) -> None:
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from relaydesk.web.common import when_words
+
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime.now(UTC).astimezone(berlin).replace(minute=0, second=0, microsecond=0)
+    rotation(
+        rota.emea,
+        "EMEA evening",
+        [rota.agent_emea],
+        f"FREQ=DAILY;BYHOUR={start.hour}",
+        start.strftime("%Y-%m-%dT%H:00:00"),
+        120,
+        kind=Rotation.KIND_ONCALL,
+    )
+    schedules.invalidate()
+    html = login(rota.lead).get("/console/oncall/").content.decode()
+    on_call = html.split('id="on-call"')[1].split("</section>")[0]
+    jonas = next(r for r in re.findall(r"<tr><td>.*?</tr>", on_call, re.S) if "Jonas" in r)
+    lena = next(r for r in re.findall(r"<tr><td>.*?</tr>", on_call, re.S) if "Lena" in r)
+    with timezone.override(UTC):
+        assert f"<td>{when_words(start + timedelta(hours=2))}</td>" in jonas
+    assert "more than a week" in lena  # on call around the clock
+
+
 def test_pages_of_other_customers_stay_hidden_from_agents_who_do_not_serve_them(rota: Any) -> None:
     t = file_ticket(rota.alice, "Acme only", priority="P1")
     p = Page.objects.create(ticket=t, reason="P1 with nobody on shift")
