@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views
+from . import views, views_audit
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/", views.index, name="reports"),
+    path("reports/audit/", views_audit.audit, name="reports-audit"),
 ]

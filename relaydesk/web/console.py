@@ -25,6 +25,7 @@ from . import queue as q
 from .clocks import clock_views, queue_clock
 from .common import page, query_string, zone
 from .portal import upload_error, uploads
+from .telemetry import links_for as telemetry_links
 
 STAFF = User.KIND_STAFF
 
@@ -151,6 +152,7 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, *, reply: f.AgentReplyFor
             "category_name": f.category_names().get(ticket.category, ticket.category),
             "channel_name": f.channel_names().get(ticket.channel, ticket.channel),
             "org_now": timezone.now().astimezone(zone(org.timezone)),
+            "telemetry": telemetry_links(ticket),
         },
         status=status,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import accounts, console, incidents, portal
+from . import accounts, console, incidents, lead, oncall, portal, telemetry
 
 app_name = "web"
 
@@ -31,6 +31,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("console/tickets/<int:ticket_id>/", console.ticket, name="console-ticket"),
     path("console/tickets/<int:ticket_id>/reply/", console.ticket_reply, name="console-reply"),
     path("console/tickets/<int:ticket_id>/update/", console.ticket_update, name="console-update"),
+    path("console/telemetry/", telemetry.telemetry, name="console-telemetry"),
+    # On call, coverage, presence
+    path("console/oncall/", oncall.oncall, name="console-oncall"),
+    path("console/coverage/", oncall.coverage, name="console-coverage"),
+    path("console/presence/", oncall.presence, name="console-presence"),
+    # Lead pages: SLA, calendars, teams and rotations, escalation chains
+    path("console/setup/", lead.index, name="lead"),
+    path("console/setup/sla/", lead.sla, name="lead-sla"),
+    path("console/setup/calendars/", lead.calendars, name="lead-calendars"),
+    path("console/setup/teams/", lead.teams, name="lead-teams"),
+    path("console/setup/escalation/", lead.escalation, name="lead-escalation"),
     # Incident console
     path("console/incidents/", incidents.incident_list, name="console-incidents"),
     path("console/incidents/new/", incidents.incident_new, name="console-incident-new"),

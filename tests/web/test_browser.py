@@ -382,3 +382,78 @@ def test_notification_settings_over_the_notices_api(live_server: Any, world: Any
     other.goto(f"{live_server.url}/portal/preferences/")
     expect(other.locator("#hooks-section")).to_be_visible()
     expect(other.locator("#hooks tbody tr")).to_have_count(0)
+
+
+def test_oncall_coverage_setup_telemetry_and_audit_pages(live_server: Any, world: Any, new_page: Any) -> None:
+    """The on-call, coverage, lead setup, telemetry and off-hours audit pages in the browser,
+    with screenshots; the header presence control changes the agent's presence at once."""
+    from datetime import UTC, datetime, timedelta
+
+    from playwright.sync_api import expect
+
+    from relaydesk.core.models import Service
+    from relaydesk.reports import probe
+    from relaydesk.routing import schedules
+    from relaydesk.routing.models import AgentProfile, EscalationChain, EscalationStep, Rotation
+    from relaydesk.tickets.services import add_message
+    from tests.routing.conftest import rotation
+
+    rotation(world.apac, "SG day", [world.agent], "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9", "2026-01-05T09:00:00", 9 * 60)
+    rotation(world.emea, "DE day", [world.agent_emea], "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9", "2026-01-05T09:00:00", 9 * 60)
+    oncall = rotation(world.apac, "APAC on call", [world.lead], "FREQ=DAILY;BYHOUR=0", "2026-01-01T00:00:00", 24 * 60, kind=Rotation.KIND_ONCALL)
+    chain = EscalationChain.objects.create(name="APAC urgent", team=world.apac, priorities=["P1"])
+    EscalationStep.objects.create(chain=chain, level=1, ack_timeout_minutes=10, rotation=oncall)
+    schedules.invalidate()
+    Service.objects.get_or_create(code="rtc", defaults={"name": "Real-time audio & video"})
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    ticket = file_ticket(world.alice, "Echo on calls in Singapore", priority="P1",
+                         context={"region": world.sg, "problem_start": now - timedelta(hours=1), "problem_end": now - timedelta(minutes=10)})
+    p = probe.file_probe_local(world.bob.email, now=now - timedelta(hours=2))
+    add_message(p, author=world.agent, body="Answered the probe", now=now - timedelta(hours=2) + timedelta(minutes=3))
+
+    base = live_server.url
+    page = new_page()
+    log_in(page, base, world.lead.email)
+    page.goto(f"{base}/console/oncall/")
+    expect(page.locator("h1")).to_have_text("On call")
+    expect(page.locator("#on-call")).to_contain_text("Lena")
+    shot(page, "console-oncall")
+    # The header's presence control submits on change and comes back with the new state.
+    page.select_option("#header-presence-select", "busy")
+    expect(page.locator(".flash")).to_contain_text("Your presence is now “Busy”.")
+    assert AgentProfile.objects.get(user=world.lead).presence == "busy"
+    expect(page.locator("#presence-now")).to_have_text("Busy")
+
+    page.goto(f"{base}/console/coverage/?days=7")
+    expect(page.locator("h1")).to_have_text("Coverage")
+    expect(page.locator("table.coverage td.gap").first).to_be_visible()
+    shot(page, "console-coverage")
+
+    for path, heading, name in [
+        ("/console/setup/", "Setup", "lead-setup"),
+        ("/console/setup/sla/", "SLA policies", "lead-sla"),
+        ("/console/setup/calendars/", "Calendars", "lead-calendars"),
+        ("/console/setup/teams/", "Teams and rotations", "lead-teams"),
+        ("/console/setup/escalation/", "Escalation chains", "lead-escalation"),
+    ]:
+        page.goto(base + path)
+        expect(page.locator("h1")).to_have_text(heading)
+        shot(page, name)
+
+    page.goto(f"{base}/console/tickets/{ticket.pk}/")
+    page.click("#telemetry-link a >> nth=0")
+    page.wait_for_url("**/console/telemetry/?*")
+    expect(page.locator("h1")).to_have_text("Region telemetry")
+    expect(page.locator("#verdict")).to_be_visible()
+    shot(page, "console-telemetry")
+
+    page.goto(f"{base}/reports/audit/")
+    expect(page.locator("h1")).to_have_text("Off-hours audit")
+    expect(page.locator("#probes")).to_contain_text("Mei")
+    shot(page, "reports-audit")
+
+    world.lead.language = "zh-Hans"
+    world.lead.save()
+    page.goto(f"{base}/console/coverage/?days=7")
+    expect(page.locator("h1")).to_have_text("覆盖")
+    shot(page, "zh-console-coverage")

@@ -29,3 +29,16 @@ def when(value: datetime | None) -> str:
 @register.filter
 def duration(seconds: int | float | None) -> str:
     return "" if seconds is None else duration_words(seconds)
+
+
+@register.inclusion_tag("web/oncall/_presence_form.html", takes_context=True)
+def presence_form(context: template.Context) -> dict[str, object]:
+    """The agent's own presence as a small form in the header (a change submits at once)."""
+    from relaydesk.web.oncall import my_presence, presence_choices
+
+    return {
+        "profile": my_presence(context["user"]),
+        "presences": presence_choices(),
+        "request": context.get("request"),
+        "csrf_token": context.get("csrf_token"),
+    }

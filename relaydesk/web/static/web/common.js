@@ -2,12 +2,11 @@
    the monitoring capability answers, and nothing shows when it does not. */
 (function () {
   "use strict";
-  var select = document.querySelector("select[data-autosubmit]");
-  if (select) {
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
     var btn = select.form.querySelector("button");
     if (btn) btn.classList.add("sr");
-  }
+  });
   window.RelayDesk = {
     csrf: function () {
       var input = document.querySelector("input[name=csrfmiddlewaretoken]");
