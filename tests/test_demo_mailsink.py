@@ -4,8 +4,10 @@ and the staff page that shows it."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import select
+import shutil
 import smtplib
 import subprocess
 import sys
@@ -216,7 +218,7 @@ def test_paging_bad_input_and_chinese(world: Any, settings: Any, tmp_path: Path)
     world.agent.language = "zh-Hans"
     world.agent.save()
     zh = _login(world.agent).get("/demo/mail/").content.decode()
-    assert "演示邮件" in zh and "共 55 封邮件" in zh and "收件人" in zh
+    assert "演示邮件" in zh and "共 55 封邮件（保留最新的 5000 封）" in zh and "收件人" in zh
 
 
 @pytest.mark.django_db
@@ -285,3 +287,58 @@ def test_catalog_is_complete() -> None:
     assert len(entries) >= 25
     assert not [e for e in entries if e.rstrip().endswith('msgstr ""')]
     assert "#, fuzzy" not in po
+
+
+CHROMIUM = os.environ.get("RELAYDESK_CHROMIUM", "/usr/bin/chromium")
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_browser_the_list_follows_new_mail(live_server: Any, world: Any, sink: SinkProcess) -> None:
+    """In headless Chromium: a new message shows up on the open list without a reload."""
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.skip(f"chromium not installed at {CHROMIUM}")
+    playwright = pytest.importorskip("playwright.sync_api")
+
+    def send(subject: str, body: str) -> None:
+        msg = _raw_mail(
+            From="support@relaydesk.localhost",
+            To="alice@acme.test",
+            Subject=subject,
+            Message_ID=make_msgid(domain="relaydesk.localhost"),
+        )
+        msg.set_content(body)
+        with smtplib.SMTP(sink.host, sink.port, timeout=10) as smtp:
+            smtp.send_message(msg)
+
+    send("[#1001] Jakarta viewers see frozen video", "Hello Alice,\nwe have your request.\n")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 800})
+            page.set_default_timeout(15_000)
+            page.goto(f"{live_server.url}/login/")
+            page.fill("input[name=username]", world.agent.email)
+            page.fill("input[name=password]", "a-long-test-password")
+            page.click("button[type=submit].primary")
+            page.wait_for_load_state()
+            page.goto(f"{live_server.url}/demo/mail/")
+            page.evaluate("window.__sameDocument = true")
+            rows = page.locator("#demo-mail tbody tr[data-id]")
+            playwright.expect(rows).to_have_count(1)
+
+            send("[Incident] Packet loss on StarHub in Singapore", "We are investigating.\n")
+            # The page polls every 5 s; the new row arrives in the same document.
+            playwright.expect(rows).to_have_count(2)
+            playwright.expect(rows.first).to_contain_text("Packet loss on StarHub")
+            assert page.evaluate("window.__sameDocument") is True
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "en-demo-mail-list.png"), full_page=True)
+
+            rows.first.locator("a").first.click()
+            page.wait_for_url("**/demo/mail/2/")
+            playwright.expect(page.locator("#demo-mail-body")).to_contain_text("investigating")
+            page.screenshot(path=str(SHOTS / "en-demo-mail-detail.png"), full_page=True)
+        finally:
+            browser.close()

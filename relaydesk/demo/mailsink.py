@@ -377,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    # aiosmtpd logs every SMTP command at INFO; the demo's console wants one line per message.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     store = MailStore(store_path(args.dir), keep=args.keep)
 
     async def run() -> None:

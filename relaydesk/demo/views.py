@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from relaydesk.web.common import page
 
@@ -104,11 +104,18 @@ def _list_context(before: int | None) -> dict[str, Any]:
     messages = s.latest(limit=PAGE_SIZE + 1, before=before)
     more = len(messages) > PAGE_SIZE
     messages = messages[:PAGE_SIZE]
+    total = s.count()
+    summary = ngettext(
+        "It holds %(n)s message (keeps the newest %(keep)s).",
+        "It holds %(n)s messages (keeps the newest %(keep)s).",
+        total,
+    ) % {"n": total, "keep": s.keep}
     return {
         "rows": _rows(messages),
         "older": messages[-1].id if more else None,
         "before": before,
-        "total": s.count(),
+        "total": total,
+        "summary": summary,
         "keep": s.keep,
         "sink": mailsink.active_address(),
         "store_path": s.path,

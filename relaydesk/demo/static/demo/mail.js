@@ -17,9 +17,8 @@
         if (body && current && body.innerHTML !== current.innerHTML) {
           current.replaceWith(document.importNode(body, true));
         }
-        var total = doc.querySelector("[data-total]");
-        var shown = document.getElementById("demo-mail-total");
-        if (total && shown) shown.textContent = total.getAttribute("data-total");
+        var summary = document.getElementById("demo-mail-summary");
+        if (body && summary) summary.textContent = body.getAttribute("data-summary") || "";
       })
       .catch(function () { /* the next round tries again */ });
   }
