@@ -218,7 +218,12 @@ def test_paging_bad_input_and_chinese(world: Any, settings: Any, tmp_path: Path)
     world.agent.language = "zh-Hans"
     world.agent.save()
     zh = _login(world.agent).get("/demo/mail/").content.decode()
-    assert "演示邮件" in zh and "共 55 封邮件（保留最新的 5000 封）" in zh and "收件人" in zh
+    assert (
+        "演示邮件" in zh
+        and "共 55 封邮件（保留最新的 5000 封）" in zh
+        and "收件人" in zh
+        and "主题" in zh
+    )
 
 
 @pytest.mark.django_db

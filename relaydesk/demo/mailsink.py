@@ -390,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
         task = asyncio.create_task(
             serve(store, args.host, args.port, max_size=args.max_size, started=started, stop=stop)
         )
-        await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+        waiters: list[asyncio.Future[Any]] = [task, started]
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         if started.done():
             host, port = started.result()
             sys.stdout.write(json.dumps({"host": host, "port": port, "pid": os.getpid()}) + "\n")
