@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "relaydesk.reports",
     "relaydesk.incidents",
     "relaydesk.status",
+    "relaydesk.demo",
     "relaydesk.web",
 ]
 

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("relaydesk.reports.urls")),
     path("", include("relaydesk.incidents.urls")),
     path("", include("relaydesk.status.urls")),
+    path("", include("relaydesk.demo.urls")),
     path("", include("relaydesk.web.urls")),
 ]

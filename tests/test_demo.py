@@ -1,10 +1,11 @@
 """`relaydesk demo`: the demo world, its history, the printed access details and the
-two servers it runs."""
+processes it runs (mail sink, web server, worker)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import signal
@@ -25,6 +26,7 @@ from django.test import Client
 
 from relaydesk import demo
 from relaydesk.core.models import ROLE_GROUPS, Organisation, Region, Team, User
+from relaydesk.demo import mailsink
 from relaydesk.notify.models import OutboundEmail
 from relaydesk.sla.models import ClockEvent, Plan
 from relaydesk.tickets.models import STATUS_CLOSED, STATUS_SOLVED, Message, Ticket
@@ -254,18 +256,27 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(): v.decode(errors="replace") for k, v in pairs}
+
+
 def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
     port = _free_port()
     log = tmp_path / "demo.log"
+    data = tmp_path / "data"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [sys.executable, "-m", "relaydesk", "demo", "--tickets", "10", "--port", str(port)],
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env=_env(tmp_path / "data"),
+            env=_env(data),
         )
     try:
-        deadline = time.monotonic() + 90
+        # Generous: migrations, a small world and four interpreter start-ups on a shared,
+        # possibly busy machine; the loop ends as soon as the server answers.
+        deadline = time.monotonic() + 240
         health = None
         while time.monotonic() < deadline and proc.poll() is None:
             try:
@@ -279,7 +290,7 @@ def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
         text = log.read_text()
         assert health == 200, text
         pids = [int(p) for p in re.findall(r"\(pid (\d+)\)", text)]
-        assert len(pids) == 2 and all(_alive(p) for p in pids), text
+        assert len(pids) == 3 and all(_alive(p) for p in pids), text
         token = TOKEN.search(text)
         assert token
         req = urllib.request.Request(
@@ -288,11 +299,66 @@ def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
         )
         with urllib.request.urlopen(req, timeout=10) as r:
             assert r.status == 200
+
+        # The mail sink: started first, on loopback, printed next to the logins; the web
+        # server and the worker send their mail to it over SMTP.
+        sink = re.search(r"Started the mail sink \(pid (\d+)\) on 127\.0\.0\.1:(\d+)\.", text)
+        assert sink, text
+        sink_pid, sink_port = int(sink[1]), sink[2]
+        assert pids[0] == sink_pid
+        assert f"Demo mail:      http://127.0.0.1:{port}/demo/mail/" in text
+        for pid in pids[1:]:
+            env = _environ(pid)
+            assert env["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+            assert (env["EMAIL_HOST"], env["EMAIL_PORT"]) == ("127.0.0.1", sink_port)
+            assert env[mailsink.ENV_ACTIVE] == f"127.0.0.1:{sink_port}"
+        with socket.create_connection(("127.0.0.1", int(sink_port)), timeout=5) as smtp:
+            assert smtp.recv(512).startswith(b"220 ")
+
+        # End to end: a ticket filed through the API queues an acknowledgement in the
+        # outbox; the worker delivers it over SMTP; the sink stores it under the data dir.
+        filed = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/tickets",
+            data=json.dumps(
+                {
+                    "subject": "Mail sink wiring check",
+                    "requester_email": "darren.lim@nimbuslive.example",
+                    "channel": "portal",
+                }
+            ).encode(),
+            headers={"Authorization": f"Bearer {token[1]}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(filed, timeout=30) as r:
+            assert r.status == 201
+        store = mailsink.MailStore(mailsink.store_path(data))
+        received: list[mailsink.StoredMessage] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not received:
+            received = [
+                m
+                for m in store.latest(limit=20)
+                if "Mail sink wiring check" in m.subject
+                and m.rcpt_to == ["darren.lim@nimbuslive.example"]
+            ]
+            if not received:
+                time.sleep(0.5)
+        assert received, log.read_text()
+        assert received[0].message_id.startswith("<rd.")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=40) == 0, log.read_text()
         assert not any(_alive(p) for p in pids), log.read_text()
+        assert store.count() >= 1  # what the sink received outlives it
         assert "Stopped." in log.read_text()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        started = [int(p) for p in re.findall(r"\(pid (\d+)\)", log.read_text())]
+        if proc.poll() is None:  # a failed assertion: stop the demo (and so its children)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for pid in started:  # children run in their own process groups; none may outlive the test
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

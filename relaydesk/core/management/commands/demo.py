@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -17,9 +19,10 @@ from django.db import connection
 
 from relaydesk import demo
 from relaydesk.core.models import DEFAULT_SCOPES, APIToken, User
-from relaydesk.demo import world
+from relaydesk.demo import mailsink, world
 
 STOP_TIMEOUT_S = 20
+SINK_START_TIMEOUT_S = 30
 
 
 class Command(BaseCommand):
@@ -27,10 +30,12 @@ class Command(BaseCommand):
         "Create the database schema, load the demo world (regions across time zones, "
         "business calendars, SLA plans, teams, staff, customer organisations and about two "
         "months of ticket history with real SLA clocks) unless it is already loaded, and "
-        "start the web server and the background worker. Prints the URL, demo logins and a "
-        "fresh API token. With --no-serve it loads, prints and exits. Ctrl-C stops both "
-        "processes. Historical mail is recorded as sent, never delivered; the servers it "
-        "starts write new mail to files under the data directory unless EMAIL_BACKEND is set."
+        "start a local mail sink (SMTP on loopback), the web server and the background worker. "
+        "Prints the URL, demo logins, the mail page and a fresh API token. With --no-serve it "
+        "loads, prints and exits. Ctrl-C stops all three processes. Historical mail is "
+        "recorded as sent, never delivered; new mail goes by SMTP to the sink, which staff "
+        "read at /demo/mail/ (unless EMAIL_BACKEND or EMAIL_HOST is set: then it goes there "
+        "and no sink is started)."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -105,10 +110,10 @@ class Command(BaseCommand):
 
         token = self._issue_token()
         url = self._url(host, port)
-        self._print_access(url, token)
         if opts["no_serve"]:
+            self._print_access(url, token)
             return
-        self._serve(host, port, url)
+        self._serve(host, port, url, token)
 
     @staticmethod
     def _check_port(host: str, port: int) -> None:
@@ -145,7 +150,7 @@ class Command(BaseCommand):
             shown = f"[{shown}]"
         return f"http://{shown}:{port}/"
 
-    def _print_access(self, url: str, token: str) -> None:
+    def _print_access(self, url: str, token: str, mail: list[str] | None = None) -> None:
         pw = world.PASSWORD
         lines = [
             "",
@@ -160,6 +165,7 @@ class Command(BaseCommand):
             f"                  {world.LOGIN_CUSTOMER_ZH} / {pw}   (星河互娱 StarRiver Live, 中文)",
             f"  API token:      {token}   (for {world.LOGIN_LEAD}; scopes {' '.join(DEFAULT_SCOPES)})",
             f'  Try:            curl -H "Authorization: Bearer {token}" "{url}api/v1/tickets?limit=5"',
+            *(mail or []),
             "",
         ]
         self.stdout.write("\n".join(lines))
@@ -175,19 +181,16 @@ class Command(BaseCommand):
         host = url.split("//", 1)[1].rsplit(":", 1)[0].strip("[]")
         return host in ("localhost", "::1") or host.startswith("127.")
 
-    # -- the two servers ------------------------------------------------------------------
+    # -- the processes ---------------------------------------------------------------------
 
-    def _serve(self, host: str, port: int, url: str) -> None:
+    def _serve(self, host: str, port: int, url: str, token: str) -> None:
         from django.conf import settings
 
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "relaydesk.settings")
         env.setdefault("RELAYDESK_BASE_URL", url.rstrip("/"))
         env.setdefault("RELAYDESK_DATA_DIR", str(settings.DATA_DIR))
-        if not env.get("EMAIL_BACKEND") and not env.get("EMAIL_HOST"):
-            # A demo sends no real mail: new notifications go to files under the data directory.
-            env["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
-            env.setdefault("EMAIL_FILE_PATH", str(settings.DATA_DIR / "mail"))
+        own_mail = bool(env.get("EMAIL_BACKEND") or env.get("EMAIL_HOST"))
         # The worker feeds live synthetic telemetry and, a few minutes in, degrades one carrier
         # in one region, so detection -> incident -> notices -> status page plays out live.
         env.setdefault("RELAYDESK_DEMO_LIVE", "1")
@@ -199,12 +202,31 @@ class Command(BaseCommand):
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         failed = False
         try:
+            if own_mail:
+                mail = [
+                    "  Mail:           sent as EMAIL_BACKEND / EMAIL_HOST in the environment say "
+                    "(no demo mail sink)"
+                ]
+            else:
+                # A demo sends no real mail: every new message goes by SMTP (outbox -> worker
+                # -> SMTP, the production path) to a loopback sink that keeps it for /demo/mail/.
+                sink, sink_host, sink_port = self._start_sink(env, settings.DATA_DIR, stop)
+                children.append(("mail sink", sink))
+                env |= self.sink_env(sink_host, sink_port)
+                env.setdefault("RELAYDESK_DEMO_MAIL_KEEP", str(mailsink.DEFAULT_KEEP))
+                mail = [
+                    f"  Demo mail:      {url}demo/mail/   (staff login; every e-mail the demo "
+                    f"sends, caught by a local SMTP sink on {sink_host}:{sink_port})",
+                ]
+            self._print_access(url, token, mail)
             # Own process groups: the terminal's Ctrl-C reaches only this process, which then
             # stops the children in order instead of all of them racing.
             for name, argv in (
                 ("web server", [*python, "serve", "--host", host, "--port", str(port)]),
                 ("worker", [*python, "worker"]),
             ):
+                if stop.is_set():
+                    break
                 proc = subprocess.Popen(argv, env=env, process_group=0)  # noqa: S603 - our own interpreter
                 children.append((name, proc))
                 self.stdout.write(f"Started the {name} (pid {proc.pid}).")
@@ -220,25 +242,79 @@ class Command(BaseCommand):
                         failed = True
                         stop.set()
         finally:
-            self._stop(children)
+            # The web server and the worker first, the sink last: mail in flight still lands.
+            self._stop(
+                [c for c in children if c[0] != "mail sink"],
+                [c for c in children if c[0] == "mail sink"],
+            )
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         if failed:
             raise SystemExit(1)
 
-    def _stop(self, children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
-        alive = [(n, p) for n, p in children if p.poll() is None]
-        if not alive:
+    @staticmethod
+    def sink_env(host: str, port: int) -> dict[str, str]:
+        """The outbound mail settings that send the web server's and the worker's mail to the
+        demo sink (plain SMTP on loopback, no login)."""
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": host,
+            "EMAIL_PORT": str(port),
+            "EMAIL_USE_TLS": "0",
+            "EMAIL_HOST_USER": "",
+            "EMAIL_HOST_PASSWORD": "",
+            mailsink.ENV_ACTIVE: f"{host}:{port}",
+        }
+
+    def _start_sink(
+        self, env: dict[str, str], data_dir: Any, stop: threading.Event
+    ) -> tuple[subprocess.Popen[bytes], str, int]:
+        """Start the sink on a free loopback port and wait (bounded) for it to say where it
+        listens."""
+        argv = [sys.executable, "-m", "relaydesk.demo.mailsink", "--dir", str(data_dir)]
+        keep = env.get("RELAYDESK_DEMO_MAIL_KEEP")
+        if keep:
+            argv += ["--keep", keep]
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter
+            argv, env=env, stdout=subprocess.PIPE, process_group=0
+        )
+        assert proc.stdout is not None
+        line = b""
+        for _ in range(int(SINK_START_TIMEOUT_S / 0.25)):
+            if stop.is_set() or proc.poll() is not None:
+                break
+            ready, _, _ = select.select([proc.stdout], [], [], 0.25)
+            if ready:
+                line = proc.stdout.readline()
+                break
+        try:
+            info = json.loads(line)
+            sink_host, sink_port = str(info["host"]), int(info["port"])
+        except (ValueError, KeyError, TypeError):
+            self._stop([("mail sink", proc)])
+            if stop.is_set():
+                raise CommandError("interrupted while starting the demo mail sink") from None
+            raise CommandError(
+                f"the demo mail sink did not start (status {proc.poll()}); see the messages above"
+            ) from None
+        self.stdout.write(f"Started the mail sink (pid {proc.pid}) on {sink_host}:{sink_port}.")
+        return proc, sink_host, sink_port
+
+    def _stop(self, *groups: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+        """Stop the children, one group after the other (each: SIGTERM to all, then wait)."""
+        if not any(p.poll() is None for group in groups for _, p in group):
             return
         self.stdout.write("Stopping…")
-        for _, proc in alive:
-            proc.send_signal(signal.SIGTERM)
-        for name, proc in alive:
-            try:
-                proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.stderr.write(f"The {name} did not stop in {STOP_TIMEOUT_S} s; killing it.")
-                proc.kill()
-                proc.wait()
+        for group in groups:
+            alive = [(n, p) for n, p in group if p.poll() is None]
+            for _, proc in alive:
+                proc.send_signal(signal.SIGTERM)
+            for name, proc in alive:
+                try:
+                    proc.wait(timeout=STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    self.stderr.write(f"The {name} did not stop in {STOP_TIMEOUT_S} s; killing it.")
+                    proc.kill()
+                    proc.wait()
         self.stdout.write("Stopped.")
         self.stdout.flush()
