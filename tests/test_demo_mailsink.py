@@ -331,11 +331,11 @@ def test_browser_the_list_follows_new_mail(live_server: Any, world: Any, sink: S
             page.goto(f"{live_server.url}/demo/mail/")
             page.evaluate("window.__sameDocument = true")
             rows = page.locator("#demo-mail tbody tr[data-id]")
-            playwright.expect(rows).to_have_count(1)
+            playwright.expect(rows).to_have_count(1, timeout=15_000)
 
             send("[Incident] Packet loss on StarHub in Singapore", "We are investigating.\n")
             # The page polls every 5 s; the new row arrives in the same document.
-            playwright.expect(rows).to_have_count(2)
+            playwright.expect(rows).to_have_count(2, timeout=30_000)  # expect() waits 5 s by default: one poll period
             playwright.expect(rows.first).to_contain_text("Packet loss on StarHub")
             assert page.evaluate("window.__sameDocument") is True
             SHOTS.mkdir(parents=True, exist_ok=True)
