@@ -285,3 +285,20 @@ def test_openapi_documents_the_endpoints(client) -> None:
     assert set(post["requestBody"]["content"]) == {"application/json", "application/x-ndjson"}
     assert {"201", "200", "413", "422"} <= set(post["responses"])
     assert {"get", "post"} <= set(doc["paths"]["/api/v1/footprint"])
+
+
+def test_garbage_collector_is_back_on_after_good_and_bad_batches(topo) -> None:
+    import gc
+
+    assert gc.isenabled()
+    assert topo.post({"batch_id": "gc-1", "samples": [topo.sample(0)]})[0] == 201
+    assert gc.isenabled()
+    assert topo.post({"batch_id": "gc-2", "samples": [topo.sample(0, metric="x")]})[0] == 422
+    assert topo.post(b"{not json", content_type="application/json")[0] == 422
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a process that runs without the collector keeps it off
+        assert topo.post({"batch_id": "gc-3", "samples": [topo.sample(1)]})[0] == 201
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
