@@ -15,9 +15,16 @@ Results (one JSON line each, ``db`` on every line):
 * ``samples_per_s`` — accepted samples per second of wall time (target ≥ 100,000 on PostgreSQL);
 * ``batch_p50_ms`` / ``batch_p99_ms`` — request latency of one batch;
 * ``server_cpu_ms_per_batch`` — CPU of gunicorn master + workers per batch; on PostgreSQL also
-  ``db_cpu_ms_per_batch`` (the backends serving the bench database) and
-  ``cpu_bound_samples_per_s_per_core`` (batch size ÷ both CPUs per batch), the figures that do
-  not depend on what else the shared machine is doing;
+  ``db_cpu_ms_per_batch`` (the backends serving the bench database, polled so that a backend
+  whose connection is recycled mid-run still counts) and ``cpu_bound_samples_per_s_per_core``
+  (batch size ÷ both CPUs per batch), the figures that do not depend on what else the shared
+  machine is doing;
+* ``server_cpu_us_per_sample``, ``db_cpu_us_per_sample`` (PostgreSQL), ``client_cpu_us_per_sample``
+  (the load threads) and ``client_build_cpu_us_per_sample`` (serialising the bodies, done before
+  the run) — where the CPU goes, per accepted sample;
+* ``machine_busy_share`` — how busy all cores were during the ingest phase, with the bench's
+  own share and everyone else's (``others_share``): on a shared machine the wall-clock rate is
+  only comparable between runs with similar ``others_share``;
 * ``health_rps`` — ``GET /api/v1/health`` on the same server before and after (the baseline),
   and ``ingest_to_health_ratio`` = batches/s ÷ health requests/s;
 * ``stored_samples_match`` — the rollup counts add up to the accepted samples (1) or not (0).
@@ -383,9 +390,11 @@ def run(args: argparse.Namespace, plan: Plan, data_dir: Path, url: str | None) -
 
     from bench.api_tickets import Server
 
+    t_mig = time.perf_counter()
     c.migrate()
     token = build_topology()
     connection.close()
+    c.log(f"migrated and built the topology in {time.perf_counter() - t_mig:.1f} s")
     t0, cpu0 = time.perf_counter(), time.process_time()
     bodies = batch_bodies(plan.batches + plan.warmup, args.batch_size, args.seed)
     build_cpu_s = time.process_time() - cpu0
@@ -406,8 +415,11 @@ def run(args: argparse.Namespace, plan: Plan, data_dir: Path, url: str | None) -
     port = c.free_port(HOST)
     server = Server(env, port, args.workers, args.threads, data_dir / "server.log")
     try:
+        t_srv = time.perf_counter()
         server.wait_ready()
-        c.log(f"server pid {server.pid} on {HOST}:{port}")
+        c.log(
+            f"server pid {server.pid} on {HOST}:{port} ready in {time.perf_counter() - t_srv:.1f} s"
+        )
         warm = post_batches(port, token, bodies[: plan.warmup], args.connections, 60.0, server.pid)
         if warm.ok == 0:
             raise RuntimeError(f"warm-up failed: {warm.first_error}\n{server.tail()}")
