@@ -368,7 +368,13 @@ def store(valid: Validated, resolver: Resolver, source: str, batch_id: str) -> d
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
             _BATCH_INSERT,
-            [source, batch_id, datetime.now(UTC), len(valid), json.dumps(result)],
+            [
+                source,
+                batch_id,
+                connection.ops.adapt_datetimefield_value(datetime.now(UTC)),
+                len(valid),
+                json.dumps(result),
+            ],
         )
         batch_pk = int(cur.fetchone()[0])
         if resolver.pending:

@@ -195,3 +195,20 @@ def test_in_process_ingest_and_series_list(topo) -> None:
         ("jitter_ms", 9506, None),
         ("rtt_ms", 9506, "sg-edge-1"),
     ]
+
+
+def test_batch_record_is_stored_as_the_orm_stores_it(topo) -> None:
+    from django.db import connection
+
+    before = datetime.now(UTC)
+    assert topo.post({"batch_id": "when", "samples": [topo.sample(0)]})[0] == 201
+    after = datetime.now(UTC)
+    batch = TelemetryBatch.objects.get()
+    assert before <= batch.received_at <= after
+    assert batch.result["batch_id"] == "when" and batch.samples == 1
+    assert TelemetryBatch.objects.filter(received_at__gte=before, received_at__lte=after).exists()
+    with connection.cursor() as cur:
+        cur.execute("SELECT received_at FROM monitoring_telemetrybatch")
+        stored = cur.fetchone()[0]
+    if isinstance(stored, str):  # SQLite: naive UTC text, like every other DateTimeField
+        assert "+" not in stored
