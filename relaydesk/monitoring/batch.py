@@ -32,6 +32,7 @@ MAX_ERRORS: Final = 20
 OLDEST_TS: Final = 946_684_800.0  # 2000-01-01T00:00:00Z: anything earlier is a unit mistake
 MAX_WEIGHT: Final = 1e12
 
+_NUMBER_TYPES: Final = frozenset({int, float})
 _METRIC_INDEX: Final = {name: i for i, name in enumerate(METRIC_NAMES)}
 _LOW: Final = np.array([METRICS[m].low for m in METRIC_NAMES], dtype=np.float64)
 _HIGH: Final = np.array([METRICS[m].high for m in METRIC_NAMES], dtype=np.float64)
@@ -277,11 +278,19 @@ def _timestamps(col: list[Any], errs: _Errors) -> F64:
         bad = [i for i, t in enumerate(col) if t in failed or type(t) is bool]
         errs.add_many(bad, "ts", lambda i: failed.get(col[i], "must be a date-time, not a boolean"))
         return np.zeros(len(col))
-    return np.array([conv[t] for t in col], dtype=np.float64)
+    return np.fromiter(map(conv.__getitem__, col), dtype=np.float64, count=len(col))
+
+
+def _columns(samples: list[dict[str, Any]]) -> list[list[Any]]:
+    """The eight fields as columns (None where a field is absent)."""
+    return [[s.get(f) for s in samples] for f in FIELDS]
 
 
 def _numbers(col: list[Any], name: str, errs: _Errors) -> F64:
-    bad = [i for i, v in enumerate(col) if type(v) is not float and type(v) is not int]
+    if _NUMBER_TYPES.issuperset(map(type, col)):
+        bad = []
+    else:
+        bad = [i for i, v in enumerate(col) if type(v) is not float and type(v) is not int]
     if bad:
         errs.add_many(bad, name, lambda i: f"must be a number (got {type(col[i]).__name__})")
         return np.zeros(len(col))
@@ -315,8 +324,8 @@ def validate(
             ],
         )
     errs = _Errors(lines=raw.lines)
-    not_obj = [i for i, s in enumerate(samples) if type(s) is not dict]
-    if not_obj:
+    if set(map(type, samples)) != {dict}:  # C-level pass; the loop only when one is bad
+        not_obj = [i for i, s in enumerate(samples) if type(s) is not dict]
         errs.add_many(not_obj, "sample", lambda i: "must be a JSON object")
         errs.raise_if_any()
     extra: list[int] = []
@@ -326,14 +335,7 @@ def validate(
         for k in sorted(set(samples[i]) - ALLOWED_FIELDS, key=str)[:3]:
             errs.add(i, str(k), f"unknown field; allowed: {', '.join(FIELDS)}")
 
-    ts_col = [s.get("ts") for s in samples]
-    svc_col = [s.get("service") for s in samples]
-    reg_col = [s.get("region") for s in samples]
-    node_col = [s.get("node") for s in samples]
-    car_col = [s.get("carrier") for s in samples]
-    met_col = [s.get("metric") for s in samples]
-    val_col = [s.get("value") for s in samples]
-    w_col = [s.get("weight") for s in samples]
+    ts_col, svc_col, reg_col, node_col, car_col, met_col, val_col, w_col = _columns(samples)
 
     for name, col in (
         ("ts", ts_col),

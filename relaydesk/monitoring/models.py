@@ -101,9 +101,6 @@ class TelemetryBatch(models.Model):
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     samples = models.IntegerField()
     result = models.JSONField(default=dict)
-    raw_last_id = models.BigIntegerField(
-        null=True, blank=True, help_text="highest raw sample id when this batch was stored"
-    )
 
     class Meta:
         constraints = [
@@ -114,29 +111,24 @@ class TelemetryBatch(models.Model):
         return f"{self.source} {self.batch_id}"
 
 
-class TelemetrySample(models.Model):
-    """A raw sample, kept ``RELAYDESK_TELEMETRY_RAW_RETENTION_HOURS`` after it was received
-    (audit, re-rollup). Ids grow with arrival, so the purge deletes an id range (the primary
-    key is the only index: every extra index would be paid on each of 5,000 rows a batch)."""
+class TelemetryRaw(models.Model):
+    """The raw samples of one batch, kept ``RELAYDESK_TELEMETRY_RAW_RETENTION_HOURS`` after it
+    was received (audit, re-rollup): one row per batch holding the samples as columns
+    (:func:`relaydesk.monitoring.store.raw_samples` reads them back), not one row per sample —
+    a row per sample cost the database over a third of the whole write (decision 0008).
+    Batch ids grow with arrival, so the purge deletes a batch-id range."""
 
-    id = models.BigAutoField(primary_key=True)
-    series = models.ForeignKey(
-        TelemetrySeries,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
-    batch = models.ForeignKey(
+    batch = models.OneToOneField(
         TelemetryBatch,
+        primary_key=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
-        db_index=False,
         related_name="+",
     )
-    ts = models.DateTimeField()
-    value = models.FloatField()
-    weight = models.FloatField()
+    samples = models.IntegerField()
+    columns = models.BinaryField(
+        help_text="little-endian records (series id int64, ts float64 epoch s, value, weight)"
+    )
 
 
 class FootprintHour(models.Model):

@@ -1,15 +1,17 @@
 """Telemetry storage: name resolution, the atomic batch write (rollup upsert + raw samples),
 the series read for detectors and incidents, and the raw-sample retention purge.
 
-Writes are one transaction per batch: the batch record (its unique key makes a repeat a no-op),
-any new series, one upsert per (series, minute) of the batch, and the raw samples. On
-PostgreSQL the rollups go in as one ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO
-UPDATE`` and the raw samples as one binary ``COPY`` built with NumPy; on SQLite both are an
-``executemany`` (the upsert with ``ON CONFLICT``).
+Writes are one transaction per batch: the batch record with its result (its unique key makes a
+repeat a no-op), any new series, one row per (series, minute) of the batch, and the raw samples
+as one row of columns. On PostgreSQL the rollups go in as one binary ``COPY`` built with NumPy
+straight into the rollup table (a batch of new minutes, the usual case) or, when a minute
+exists already, through a staging table and one ``INSERT … ON CONFLICT DO UPDATE``; on SQLite
+the rollups are an ``executemany`` of the upsert.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 import psycopg
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.db.models.signals import post_delete, post_save
 
 from relaydesk.core.models import Region, Service
@@ -47,7 +49,7 @@ from .models import (
     EdgeNode,
     TelemetryBatch,
     TelemetryMinute,
-    TelemetrySample,
+    TelemetryRaw,
     TelemetrySeries,
 )
 
@@ -255,13 +257,18 @@ class IngestResult:
     duplicate: bool
 
 
+_BATCH_RESULT = "SELECT result FROM monitoring_telemetrybatch WHERE source = %s AND batch_id = %s"
+
+
 def existing_result(source: str, batch_id: str) -> dict[str, Any] | None:
-    row = (
-        TelemetryBatch.objects.filter(source=source, batch_id=batch_id)
-        .values_list("result", flat=True)
-        .first()
-    )
-    return dict(row) if row is not None else None
+    """The stored result of a batch id seen before from this source (one indexed read)."""
+    with connection.cursor() as cur:
+        cur.execute(_BATCH_RESULT, [source, batch_id])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    result = row[0]
+    return dict(json.loads(result) if isinstance(result, (str, bytes)) else result)
 
 
 def ingest(raw: RawBatch, source: str, now: float | None = None) -> IngestResult:
@@ -336,37 +343,49 @@ def _create_pending(resolver: Resolver, sid: I64) -> I64:
     return out
 
 
+_BATCH_INSERT = (
+    "INSERT INTO monitoring_telemetrybatch (source, batch_id, received_at, samples, result) "
+    "VALUES (%s, %s, %s, %s, %s) RETURNING id"
+)
+
+
 def store(valid: Validated, resolver: Resolver, source: str, batch_id: str) -> dict[str, Any]:
-    """The write: batch record, new series, rollup upserts, raw samples — all or nothing."""
+    """The write: batch record, new series, rollups, raw samples — all or nothing. Raises
+    :class:`django.db.IntegrityError` if the batch id is stored already (a concurrent repeat
+    waits on the unique key until the first one commits)."""
     keep_raw = conf.get("RELAYDESK_TELEMETRY_RAW_RETENTION_HOURS") > 0
-    with transaction.atomic():
-        batch = TelemetryBatch.objects.create(source=source, batch_id=batch_id, samples=len(valid))
-        valid.series_id = _create_pending(resolver, valid.series_id)
-        roll = aggregate(valid)
-        if connection.vendor == "postgresql":
-            _upsert_pg(roll)
-            if keep_raw:
-                _raw_pg(valid, batch.pk)
+    roll = aggregate(valid)  # temporary ids of new series group the same way as real ones
+    result = {
+        "batch_id": batch_id,
+        "accepted": len(valid),
+        "series": len(np.unique(roll.series_id)),
+        "minutes": len(roll),
+        "first_ts": _iso(float(valid.ts.min())),
+        "last_ts": _iso(float(valid.ts.max())),
+        "raw_stored": keep_raw,
+    }
+    pg = connection.vendor == "postgresql"
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            _BATCH_INSERT,
+            [
+                source,
+                batch_id,
+                connection.ops.adapt_datetimefield_value(datetime.now(UTC)),
+                len(valid),
+                json.dumps(result),
+            ],
+        )
+        batch_pk = int(cur.fetchone()[0])
+        if resolver.pending:
+            valid.series_id = _create_pending(resolver, valid.series_id)
+            roll = aggregate(valid)  # again, so rows are written in (real id, minute) order
+        if pg:
+            _rollups_pg(roll)
         else:
             _upsert_sqlite(roll)
-            if keep_raw:
-                _raw_sqlite(valid, batch.pk)
-        last_id = None
         if keep_raw:
-            with connection.cursor() as cur:
-                cur.execute("SELECT MAX(id) FROM monitoring_telemetrysample")
-                last_id = cur.fetchone()[0]
-        result = {
-            "batch_id": batch_id,
-            "accepted": len(valid),
-            "series": len(np.unique(valid.series_id)),
-            "minutes": len(roll),
-            "first_ts": _iso(float(valid.ts.min())),
-            "last_ts": _iso(float(valid.ts.max())),
-            "raw_stored": keep_raw,
-        }
-        batch.result = result
-        TelemetryBatch.objects.filter(pk=batch.pk).update(result=result, raw_last_id=last_id)
+            cur.execute(_RAW_INSERT, [batch_pk, len(valid), raw_columns(valid)])
     return result
 
 
@@ -375,26 +394,17 @@ def _iso(ts: float) -> str:
 
 
 MINUTE_TABLE = TelemetryMinute._meta.db_table
-SAMPLE_TABLE = TelemetrySample._meta.db_table
-assert MINUTE_TABLE == "monitoring_telemetryminute" and SAMPLE_TABLE == "monitoring_telemetrysample"
+RAW_TABLE = TelemetryRaw._meta.db_table
+assert MINUTE_TABLE == "monitoring_telemetryminute" and RAW_TABLE == "monitoring_telemetryraw"
 
-# Rollups reach PostgreSQL as one binary COPY into a session-local staging table (created
-# once per connection; emptied at every commit), then one INSERT … SELECT … ON CONFLICT.
+# When a batch brings minutes that exist already, its rollups reach PostgreSQL as one binary
+# COPY into a session-local staging table (created once per connection; emptied at every
+# commit), then one INSERT … SELECT … ON CONFLICT.
 _PG_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS monitoring_minute_stage (
   series_id bigint, minute timestamptz, count integer, sum_w float8, sum_vw float8,
   min_value float8, max_value float8
 ) ON COMMIT DELETE ROWS
-"""
-# The usual batch brings only new minutes: a plain INSERT is about twice as fast as the
-# speculative insertion of ON CONFLICT. If a (series, minute) exists, it fails at once and
-# the upsert runs instead (inside a savepoint, so nothing of the failed attempt remains).
-_PG_INSERT = """
-INSERT INTO monitoring_telemetryminute
-  (series_id, minute, count, sum_w, sum_vw, min_value, max_value)
-SELECT series_id, minute, count, sum_w, sum_vw, min_value, max_value
-FROM monitoring_minute_stage
-ORDER BY series_id, minute
 """
 _PG_UPSERT = """
 INSERT INTO monitoring_telemetryminute AS t
@@ -428,18 +438,32 @@ def _pg_cursor() -> Any:
     return psycopg.Cursor(connection.connection)
 
 
-def _upsert_pg(roll: Rollup) -> None:
+_PG_COPY_MINUTES = (
+    "COPY monitoring_telemetryminute "
+    "(series_id, minute, count, sum_w, sum_vw, min_value, max_value) FROM STDIN (FORMAT BINARY)"
+)
+
+
+def _rollups_pg(roll: Rollup) -> None:
+    """New minutes (the usual batch) go straight into the table by one COPY; if any (series,
+    minute) exists the COPY fails at once inside a savepoint (nothing of it remains) and the
+    batch is merged by the upsert instead."""
+    payload = rollup_copy_payload(roll)
     with _pg_cursor() as cur:
-        cur.execute(_PG_STAGE)
-        # Rows of an earlier batch in the same transaction (a multi-chunk CSV import).
-        cur.execute("TRUNCATE monitoring_minute_stage")
-        with cur.copy("COPY monitoring_minute_stage FROM STDIN (FORMAT BINARY)") as cp:
-            cp.write(rollup_copy_payload(roll))
         try:
-            with transaction.atomic():
-                cur.execute(_PG_INSERT)
+            with transaction.atomic(), cur.copy(_PG_COPY_MINUTES) as cp:
+                cp.write(payload)
         except psycopg.errors.UniqueViolation:
-            cur.execute(_PG_UPSERT)
+            _upsert_pg(cur, payload)
+
+
+def _upsert_pg(cur: Any, payload: bytes) -> None:
+    cur.execute(_PG_STAGE)
+    # Rows of an earlier batch in the same transaction (a multi-chunk CSV import).
+    cur.execute("TRUNCATE monitoring_minute_stage")
+    with cur.copy("COPY monitoring_minute_stage FROM STDIN (FORMAT BINARY)") as cp:
+        cp.write(payload)
+    cur.execute(_PG_UPSERT)
 
 
 def _upsert_sqlite(roll: Rollup) -> None:
@@ -470,9 +494,6 @@ def _copy_dtype(columns: list[tuple[str, str]]) -> np.dtype[Any]:
     return np.dtype(fields)
 
 
-_SAMPLE_ROW = _copy_dtype(
-    [("series", ">i8"), ("batch", ">i8"), ("ts", ">i8"), ("value", ">f8"), ("weight", ">f8")]
-)
 _MINUTE_ROW = _copy_dtype(
     [
         ("series", ">i8"),
@@ -495,18 +516,6 @@ def _copy_records(dtype: np.dtype[Any], n: int) -> np.ndarray[Any, Any]:
     return rec
 
 
-def copy_payload(valid: Validated, batch_pk: int) -> bytes:
-    """The raw samples as one PostgreSQL binary COPY stream, built column-wise by NumPy
-    (timestamps are microseconds since 2000-01-01, PostgreSQL's epoch)."""
-    rec = _copy_records(_SAMPLE_ROW, len(valid))
-    rec["series"] = valid.series_id
-    rec["batch"] = batch_pk
-    rec["ts"] = np.round(valid.ts * 1_000_000).astype(np.int64) - PG_EPOCH_US
-    rec["value"] = valid.value
-    rec["weight"] = valid.weight
-    return _COPY_HEADER + rec.tobytes() + _COPY_TRAILER
-
-
 def rollup_copy_payload(roll: Rollup) -> bytes:
     rec = _copy_records(_MINUTE_ROW, len(roll))
     rec["series"] = roll.series_id
@@ -519,45 +528,54 @@ def rollup_copy_payload(roll: Rollup) -> bytes:
     return _COPY_HEADER + rec.tobytes() + _COPY_TRAILER
 
 
-def _raw_pg(valid: Validated, batch_pk: int) -> None:
-    with _pg_cursor() as cur:
-        sql = (
-            "COPY monitoring_telemetrysample (series_id, batch_id, ts, value, weight) "
-            "FROM STDIN (FORMAT BINARY)"
-        )
-        with cur.copy(sql) as cp:
-            cp.write(copy_payload(valid, batch_pk))
+# -- raw samples ------------------------------------------------------------------------------------
+
+RAW_DTYPE = np.dtype([("series", "<i8"), ("ts", "<f8"), ("value", "<f8"), ("weight", "<f8")])
+_RAW_INSERT = "INSERT INTO monitoring_telemetryraw (batch_id, samples, columns) VALUES (%s, %s, %s)"
 
 
-_SQLITE_RAW = (
-    "INSERT INTO monitoring_telemetrysample (series_id, batch_id, ts, value, weight) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
+def raw_columns(valid: Validated) -> bytes:
+    """A batch's samples as one blob of little-endian records, in the order sent."""
+    rec = np.empty(len(valid), dtype=RAW_DTYPE)
+    rec["series"] = valid.series_id
+    rec["ts"] = valid.ts
+    rec["value"] = valid.value
+    rec["weight"] = valid.weight
+    return rec.tobytes()
 
 
-def _sqlite_ts_text(ts: F64) -> list[str]:
-    """Epoch seconds -> the text Django's SQLite backend stores for a DateTimeField (naive
-    UTC, ``YYYY-MM-DD HH:MM:SS[.ffffff]``); each distinct instant is formatted once."""
-    uniq, inv = np.unique(ts, return_inverse=True)
-    texts = np.array(
-        [str(datetime.fromtimestamp(t, UTC).replace(tzinfo=None)) for t in uniq.tolist()],
-        dtype=object,
+@dataclass
+class RawSamples:
+    """The raw samples of one batch, in the order they were sent."""
+
+    series_id: I64
+    ts: F64  # epoch seconds
+    value: F64
+    weight: F64
+
+    def __len__(self) -> int:
+        return int(self.series_id.shape[0])
+
+
+def raw_sample_count() -> int:
+    """How many raw samples are stored (all batches)."""
+    return int(TelemetryRaw.objects.aggregate(n=Sum("samples"))["n"] or 0)
+
+
+def raw_samples(batch: TelemetryBatch | int) -> RawSamples | None:
+    """The stored raw samples of a batch; None when they were not kept or are purged."""
+    pk = batch.pk if isinstance(batch, TelemetryBatch) else batch
+    row = TelemetryRaw.objects.filter(batch_id=pk).values_list("samples", "columns").first()
+    if row is None:
+        return None
+    n, blob = row
+    rec = np.frombuffer(bytes(blob), dtype=RAW_DTYPE, count=n)
+    return RawSamples(
+        series_id=rec["series"].astype(np.int64),
+        ts=rec["ts"].astype(np.float64),
+        value=rec["value"].astype(np.float64),
+        weight=rec["weight"].astype(np.float64),
     )
-    out: list[str] = texts[inv.reshape(-1)].tolist()
-    return out
-
-
-def _raw_sqlite(valid: Validated, batch_pk: int) -> None:
-    rows = zip(
-        valid.series_id.tolist(),
-        [batch_pk] * len(valid),
-        _sqlite_ts_text(valid.ts),
-        valid.value.tolist(),
-        valid.weight.tolist(),
-        strict=True,
-    )
-    connection.ensure_connection()
-    connection.connection.executemany(_SQLITE_RAW, rows)
 
 
 # -- reading series -------------------------------------------------------------------------------------
@@ -743,33 +761,40 @@ def read_series_by(
 
 # -- retention ----------------------------------------------------------------------------------------------
 
-PURGE_CHUNK = 50_000
+PURGE_CHUNK = 1_000  # batches (up to 10 million raw samples) per short transaction
 
 
-def purge_raw(now: datetime | None = None, max_rows: int = 500_000) -> dict[str, int]:
-    """Delete raw samples received longer ago than the retention (an id range: ids grow with
-    arrival), in short chunked transactions, and batch records older than theirs (never
-    before their raw samples). Safe in several workers at once. Returns the counts."""
+def purge_raw(now: datetime | None = None, max_batches: int = 100_000) -> dict[str, int]:
+    """Delete the raw samples of batches received longer ago than the raw retention (a
+    batch-id range: ids grow with arrival), in short chunked transactions, and batch records
+    older than theirs (never before their raw samples). Safe in several workers at once.
+    Returns the counts: raw samples and batch records deleted."""
     now = now or datetime.now(UTC)
     raw_h = conf.get("RELAYDESK_TELEMETRY_RAW_RETENTION_HOURS")
     batch_h = max(conf.get("RELAYDESK_TELEMETRY_BATCH_RETENTION_HOURS"), raw_h)
     raw_cut = now - timedelta(hours=max(raw_h, 0))
-    upto = TelemetryBatch.objects.filter(received_at__lt=raw_cut).aggregate(m=Max("raw_last_id"))[
-        "m"
-    ]
+    upto = TelemetryBatch.objects.filter(received_at__lt=raw_cut).aggregate(m=Max("pk"))["m"]
     samples = 0
     if upto is not None:
         with connection.cursor() as cur:
-            cur.execute("SELECT MIN(id) FROM monitoring_telemetrysample")
+            cur.execute("SELECT MIN(batch_id) FROM monitoring_telemetryraw")
             low = cur.fetchone()[0]
-        while low is not None and low <= upto and samples < max_rows:
+        done = 0
+        while low is not None and low <= upto and done < max_batches:
             high = min(low + PURGE_CHUNK - 1, upto)
             with transaction.atomic(), connection.cursor() as cur:
                 cur.execute(
-                    "DELETE FROM monitoring_telemetrysample WHERE id >= %s AND id <= %s",
+                    "SELECT COALESCE(SUM(samples), 0) FROM monitoring_telemetryraw "
+                    "WHERE batch_id >= %s AND batch_id <= %s",
                     [low, high],
                 )
-                samples += max(cur.rowcount, 0)
+                n = int(cur.fetchone()[0])
+                cur.execute(
+                    "DELETE FROM monitoring_telemetryraw WHERE batch_id >= %s AND batch_id <= %s",
+                    [low, high],
+                )
+                samples += n if cur.rowcount else 0
+            done += high - low + 1
             low = high + 1
     batches, _ = TelemetryBatch.objects.filter(
         received_at__lt=now - timedelta(hours=batch_h)
@@ -783,15 +808,18 @@ __all__ = [
     "BatchError",
     "FieldError",
     "IngestResult",
+    "RawSamples",
     "Resolver",
     "Series",
     "SeriesInfo",
     "clear_caches",
-    "copy_payload",
     "ingest",
     "ingest_samples",
     "list_series",
     "purge_raw",
+    "raw_columns",
+    "raw_sample_count",
+    "raw_samples",
     "read_series",
     "read_series_by",
 ]

@@ -10,12 +10,14 @@ import pytest
 
 from relaydesk.core import periodic
 from relaydesk.monitoring import batch as b
-from relaydesk.monitoring.models import TelemetryBatch, TelemetryMinute, TelemetrySample
+from relaydesk.monitoring.models import TelemetryBatch, TelemetryMinute, TelemetrySeries
 from relaydesk.monitoring.store import (
     BatchError,
     ingest_samples,
     list_series,
     purge_raw,
+    raw_sample_count,
+    raw_samples,
     read_series,
     read_series_by,
 )
@@ -72,16 +74,32 @@ def test_read_series_by_node(topo) -> None:
 
 def test_raw_samples_are_stored_as_sent(topo) -> None:
     ts = topo.t0 + timedelta(seconds=12, microseconds=345_000)
-    assert (
-        topo.post(
-            {"batch_id": "raw", "samples": [topo.sample(ts=iso(ts), value=123.25, weight=7)]}
-        )[0]
-        == 201
-    )
-    raw = TelemetrySample.objects.get()
-    assert raw.value == 123.25 and raw.weight == 7
-    assert abs((raw.ts - ts).total_seconds()) < 0.002
-    assert raw.batch_id == TelemetryBatch.objects.get().pk
+    samples = [
+        topo.sample(ts=iso(ts), value=123.25, weight=7),
+        topo.sample(ts=ts.timestamp() + 30, value=80.5, weight=2, carrier=4657),
+        topo.sample(ts=iso(ts), value=99.0, metric="jitter_ms"),
+    ]
+    assert topo.post({"batch_id": "raw", "samples": samples})[0] == 201
+    raw = raw_samples(TelemetryBatch.objects.get())
+    assert raw is not None and len(raw) == 3 and raw_sample_count() == 3
+    assert raw.value.tolist() == [123.25, 80.5, 99.0]  # in the order sent
+    assert raw.weight.tolist() == [7.0, 2.0, 10.0]
+    assert np.abs(raw.ts - [ts.timestamp(), ts.timestamp() + 30, ts.timestamp()]).max() < 1e-5
+    series = {
+        pk: (asn, metric)
+        for pk, asn, metric in TelemetrySeries.objects.values_list("pk", "carrier__asn", "metric")
+    }
+    assert [series[int(i)] for i in raw.series_id] == [
+        (9506, "rtt_ms"),
+        (4657, "rtt_ms"),
+        (9506, "jitter_ms"),
+    ]
+
+
+def test_raw_samples_of_a_batch_without_raw_storage(topo, settings) -> None:
+    settings.RELAYDESK_TELEMETRY_RAW_RETENTION_HOURS = 0
+    assert topo.post({"batch_id": "none", "samples": [topo.sample(0)]})[0] == 201
+    assert raw_samples(TelemetryBatch.objects.get()) is None and raw_sample_count() == 0
 
 
 def test_purge_removes_old_raw_samples_and_batch_records(topo, settings) -> None:
@@ -98,10 +116,9 @@ def test_purge_removes_old_raw_samples_and_batch_records(topo, settings) -> None
     minutes_before = list(TelemetryMinute.objects.values_list("count", flat=True))
     out = purge_raw(now=now)
     assert out == {"raw_samples": 9, "batches": 1}
-    assert TelemetrySample.objects.count() == 3
-    assert set(TelemetrySample.objects.values_list("batch_id", flat=True)) == {
-        TelemetryBatch.objects.get(batch_id="new").pk
-    }
+    assert raw_sample_count() == 3
+    assert raw_samples(TelemetryBatch.objects.get(batch_id="new")) is not None
+    assert raw_samples(TelemetryBatch.objects.get(batch_id="old")) is None
     assert (
         list(TelemetryMinute.objects.values_list("count", flat=True)) == minutes_before
     )  # rollups stay
@@ -178,3 +195,20 @@ def test_in_process_ingest_and_series_list(topo) -> None:
         ("jitter_ms", 9506, None),
         ("rtt_ms", 9506, "sg-edge-1"),
     ]
+
+
+def test_batch_record_is_stored_as_the_orm_stores_it(topo) -> None:
+    from django.db import connection
+
+    before = datetime.now(UTC)
+    assert topo.post({"batch_id": "when", "samples": [topo.sample(0)]})[0] == 201
+    after = datetime.now(UTC)
+    batch = TelemetryBatch.objects.get()
+    assert before <= batch.received_at <= after
+    assert batch.result["batch_id"] == "when" and batch.samples == 1
+    assert TelemetryBatch.objects.filter(received_at__gte=before, received_at__lte=after).exists()
+    with connection.cursor() as cur:
+        cur.execute("SELECT received_at FROM monitoring_telemetrybatch")
+        stored = cur.fetchone()[0]
+    if isinstance(stored, str):  # SQLite: naive UTC text, like every other DateTimeField
+        assert "+" not in stored

@@ -14,9 +14,9 @@ from relaydesk.core.models import APIToken
 from relaydesk.monitoring.models import (
     TelemetryBatch,
     TelemetryMinute,
-    TelemetrySample,
     TelemetrySeries,
 )
+from relaydesk.monitoring.store import raw_sample_count
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def stored() -> tuple[int, int, int, int]:
     return (
         TelemetryBatch.objects.count(),
         TelemetryMinute.objects.count(),
-        TelemetrySample.objects.count(),
+        raw_sample_count(),
         TelemetrySeries.objects.count(),
     )
 
@@ -44,7 +44,7 @@ def test_json_batch_is_stored_as_weighted_rollups(topo) -> None:
     assert row.count == 2 and row.sum_w == 40 and row.min_value == 100 and row.max_value == 200
     assert row.mean == pytest.approx((100 * 10 + 200 * 30) / 40)
     assert row.minute == topo.t0
-    assert TelemetrySample.objects.count() == 3
+    assert raw_sample_count() == 3
 
 
 def test_epoch_seconds_and_default_weight(topo, drop) -> None:
@@ -129,7 +129,7 @@ def test_bad_last_sample_of_5000_stores_nothing(topo) -> None:
     samples[4999]["value"] = 10.0
     status, body = topo.post({"batch_id": "big", "samples": samples})
     assert status == 201 and body["accepted"] == 5000 and body["series"] == 6
-    assert TelemetrySample.objects.count() == 5000
+    assert raw_sample_count() == 5000
     assert sum(TelemetryMinute.objects.values_list("count", flat=True)) == 5000
 
 
@@ -271,7 +271,7 @@ def test_raw_retention_zero_keeps_no_raw_samples(topo, settings) -> None:
     settings.RELAYDESK_TELEMETRY_RAW_RETENTION_HOURS = 0
     status, body = topo.post({"batch_id": "noraw", "samples": [topo.sample(i) for i in range(3)]})
     assert status == 201 and body["raw_stored"] is False
-    assert TelemetrySample.objects.count() == 0 and TelemetryMinute.objects.count() == 1
+    assert raw_sample_count() == 0 and TelemetryMinute.objects.count() == 1
 
 
 def test_ts_slightly_ahead_is_accepted(topo) -> None:
@@ -285,3 +285,20 @@ def test_openapi_documents_the_endpoints(client) -> None:
     assert set(post["requestBody"]["content"]) == {"application/json", "application/x-ndjson"}
     assert {"201", "200", "413", "422"} <= set(post["responses"])
     assert {"get", "post"} <= set(doc["paths"]["/api/v1/footprint"])
+
+
+def test_garbage_collector_is_back_on_after_good_and_bad_batches(topo) -> None:
+    import gc
+
+    assert gc.isenabled()
+    assert topo.post({"batch_id": "gc-1", "samples": [topo.sample(0)]})[0] == 201
+    assert gc.isenabled()
+    assert topo.post({"batch_id": "gc-2", "samples": [topo.sample(0, metric="x")]})[0] == 422
+    assert topo.post(b"{not json", content_type="application/json")[0] == 422
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a process that runs without the collector keeps it off
+        assert topo.post({"batch_id": "gc-3", "samples": [topo.sample(1)]})[0] == 201
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
