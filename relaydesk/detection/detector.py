@@ -27,7 +27,13 @@ How a minute is judged (``docs/decisions/0007-detection.md`` has the reasoning):
 5. **Persistence.**  The score is the N-th largest instantaneous score of the last M
    minutes (N of M; a missing minute counts as "not bad"): one odd minute never scores.
    Because an incident rarely starts on a minute boundary, its first minute is only partly
-   bad: the current minute also counts when an earlier minute reaches a third of its score.
+   bad: the current minute also counts when an earlier minute reaches a sixth of its score.
+6. **Drift.**  A slow ramp is only moderately worse than usual for several minutes before
+   a single minute is bad enough for the level test; a windowed one-sided CUSUM of the
+   instantaneous scores (``drift_*`` parameters) scores it earlier.  The score is the
+   larger of the persistence and the drift score.  Corroboration across carriers (a
+   shorter rule when several carriers are bad in the same minute) is the grouping's job
+   (``relaydesk.detection.incidents``).
 
 Both paths are strictly causal (a score uses samples up to its own minute only) and give
 bit-identical results: the streaming detector shares the hour-level array code and runs
@@ -86,7 +92,15 @@ class DetectorParams:
     k_rate: float = 3.0  # rate tolerance in robust sigmas of the systematic spread
     persist_n: int = 2
     persist_m: int = 3
-    onset_relax: float = 3.0  # earlier minutes count at this multiple (partial onset minute)
+    onset_relax: float = 6.0  # earlier minutes count at this multiple (partial onset minute)
+    # Drift (a CUSUM over the last ``drift_window`` instantaneous scores): a slow ramp that
+    # stays moderately worse than usual for several minutes counts before it is bad enough
+    # for the level test.  ``drift_window`` 0 turns it off.
+    drift_window: int = 20
+    drift_ref: float = 0.15  # per-minute allowance subtracted from each instantaneous score
+    drift_span: float = 1.0  # accumulated excess that scores 1
+    drift_cap: float = 0.5  # a minute adds at most this (so one odd minute never scores)
+    drift_gate: float = 0.25  # below this, the current minute caps the drift score
 
     def __post_init__(self) -> None:
         if self.step_s <= 0 or HOUR_S % self.step_s:
@@ -97,10 +111,20 @@ class DetectorParams:
             raise ValueError("need at least one daily reference")
         if self.min_daily_refs > self.daily_refs:
             raise ValueError("min_daily_refs cannot exceed daily_refs")
+        if self.drift_window < 0 or self.drift_span <= 0 or not 0 <= self.drift_ref < 1:
+            raise ValueError("drift needs drift_window >= 0, drift_span > 0, 0 <= drift_ref < 1")
+        if not self.drift_ref < self.drift_cap <= 1:
+            raise ValueError("drift needs drift_ref < drift_cap <= 1")
 
     @property
     def per_hour(self) -> int:
         return HOUR_S // self.step_s
+
+    @property
+    def lookback_minutes(self) -> int:
+        """Minutes of instantaneous scores a score depends on (the current one included):
+        a caller that scores from some minute on passes this many minutes before it."""
+        return max(self.persist_m, self.drift_window)
 
 
 DEFAULT_PARAMS = DetectorParams()
@@ -269,6 +293,26 @@ def _persist(windows: F64, n_big: int, relax: float) -> F64:
     older = np.sort(windows[:, :-1], axis=1)[:, (m_win - 1) - (n_big - 1)]
     onset = np.minimum(windows[:, -1], np.minimum(older * relax, 1.0))
     return np.asarray(np.maximum(n_of_m, onset), dtype=np.float64)
+
+
+def _drift(windows: F64, params: DetectorParams) -> F64:
+    """Drift score over rows of the last ``drift_window`` instantaneous scores (oldest
+    first, missing = 0): a one-sided CUSUM restarted at every minute of the window, i.e.
+    the largest sum of ``score - drift_ref`` over the trailing stretches, divided by
+    ``drift_span`` and clipped to [0, 1].  A steady ramp accumulates here well before a
+    single minute is bad enough; one odd minute adds at most ``drift_cap - drift_ref``
+    (each minute's score is capped at ``drift_cap`` first), so it never scores.  While
+    the current minute is below ``drift_gate`` the drift score is capped at the current
+    minute's own score, so it ends with the problem instead of decaying slowly.
+
+    Both paths call this same array code (the streaming one with a single row), and the
+    running sums are sequential (``cumsum``), so they agree bit for bit."""
+    capped = np.minimum(windows[:, ::-1], params.drift_cap)
+    excess = np.cumsum(capped - params.drift_ref, axis=1)
+    total = np.maximum(np.max(excess, axis=1), 0.0)
+    score = np.minimum(total / params.drift_span, 1.0)
+    now = windows[:, -1]
+    return np.asarray(np.where(now >= params.drift_gate, score, np.minimum(score, now)), np.float64)
 
 
 # -- scalar twins of the kernels, for the streaming path ------------------------------------------
@@ -482,11 +526,12 @@ def score_series_detailed(
     weekly_h = _baseline(*gather(weekly_lags), 1)
 
     m_win, n_big = params.persist_m, params.persist_n
+    look = params.lookback_minutes
     lo_out = lo_inst = 0
     if score_from is not None:
         from_minute = math.floor(float(score_from) / step)
         lo_out = int(np.searchsorted(minute, from_minute))
-        lo_inst = int(np.searchsorted(minute, from_minute - (m_win - 1)))
+        lo_inst = int(np.searchsorted(minute, from_minute - (look - 1)))
     part = slice(lo_inst, size)
 
     t = minute[part].astype(np.float64) * step
@@ -500,14 +545,16 @@ def score_series_detailed(
     inst[part] = _instant(x_s[part], w_s[part], daily, weekly, spec, params)
     inst[nodata] = np.nan
 
-    # Persistence: N-th largest of the last M minutes on the dense minute grid.
-    dense = np.zeros(n_hours * per_hour + m_win - 1)
-    dense[pos + m_win - 1] = np.nan_to_num(inst, nan=0.0)
-    windows = np.lib.stride_tricks.sliding_window_view(dense, m_win)[pos[lo_out:]]
+    # Persistence (N-th largest of the last M minutes) and drift (the last drift_window
+    # minutes) on the dense minute grid.
+    dense = np.zeros(n_hours * per_hour + look - 1)
+    dense[pos + look - 1] = np.nan_to_num(inst, nan=0.0)
+    windows = np.lib.stride_tricks.sliding_window_view(dense, look)[pos[lo_out:]]
+    combined = _persist(windows[:, look - m_win :], n_big, params.onset_relax)
+    if params.drift_window > 0:
+        combined = np.maximum(combined, _drift(windows[:, look - params.drift_window :], params))
     scores = np.full(size, np.nan)
-    scores[lo_out:] = np.where(
-        np.isnan(inst[lo_out:]), np.nan, _persist(windows, n_big, params.onset_relax)
-    )
+    scores[lo_out:] = np.where(np.isnan(inst[lo_out:]), np.nan, combined)
 
     status = np.full(size, OK, dtype=np.int8)
     status[np.isnan(inst)] = WARMING_UP
@@ -647,13 +694,17 @@ class SeriesDetector:
         weekly = _interp1(w0, w1, frac)
         inst_v = math.nan if nodata else _instant1(x, w, daily, weekly, self.spec, p)
 
+        look = p.lookback_minutes
         self._recent.append((minute, 0.0 if math.isnan(inst_v) else inst_v))
-        while self._recent and self._recent[0][0] <= minute - p.persist_m:
+        while self._recent and self._recent[0][0] <= minute - look:
             self._recent.popleft()
-        window = [0.0] * p.persist_m
+        window = [0.0] * look
         for m, v in self._recent:
-            window[p.persist_m - 1 - (minute - m)] = v
-        persisted = _persist1(window, p.persist_n, p.onset_relax)
+            window[look - 1 - (minute - m)] = v
+        persisted = _persist1(window[look - p.persist_m :], p.persist_n, p.onset_relax)
+        if p.drift_window > 0:
+            row = np.array([window[look - p.drift_window :]], dtype=np.float64)
+            persisted = max(persisted, float(_drift(row, p)[0]))
 
         level = daily[0]
         self.last_baseline = level * self.spec.scale if self.spec.is_rate else level

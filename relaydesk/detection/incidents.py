@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from relaydesk.detection.detector import DEFAULT_PARAMS, DetectorParams, score_series
+from relaydesk.detection.detector import DEFAULT_PARAMS, DetectorParams, score_series_detailed
 
 F64 = NDArray[np.float64]
 
@@ -46,10 +46,18 @@ class GroupingParams:
     merge_minutes: int = 30  # quiet minutes that separate two incidents
     resolve_after_minutes: int = 15  # quiet minutes before proposing to resolve
     series_threshold: float = 0.5  # a series at/above this counts as affected
+    # Corroborated minutes: when at least ``fast_locations`` locations (carriers, nodes) of a
+    # service × region are at or above ``fast_threshold`` in the same minute by their
+    # instantaneous score, those scores count without waiting for persistence (independent
+    # witnesses agreeing is the confirmation).  Needs ``instant`` in ``group_incidents``.
+    fast_threshold: float = 0.5
+    fast_locations: int = 2
 
     def __post_init__(self) -> None:
         if not 0 <= self.floor <= self.close_threshold <= self.open_threshold <= 1:
             raise ValueError("need 0 <= floor <= close_threshold <= open_threshold <= 1")
+        if not 0 < self.fast_threshold <= 1 or self.fast_locations < 2:
+            raise ValueError("need 0 < fast_threshold <= 1 and fast_locations >= 2")
         if self.merge_minutes < 1 or self.resolve_after_minutes < 1:
             raise ValueError("merge_minutes and resolve_after_minutes must be >= 1")
 
@@ -161,12 +169,35 @@ def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
+def _loc_max(mat: F64, locs: Sequence[str], loc: str) -> F64:
+    """Per minute, the largest value among the rows of one location (NaN if none has data)."""
+    mine = mat[[j for j, x in enumerate(locs) if x == loc]]
+    has = ~np.isnan(mine).all(axis=0)
+    return np.where(has, np.nanmax(np.where(np.isnan(mine), -1.0, mine), axis=0), np.nan)
+
+
+def _corroborated(sub: F64, inst: F64, locs: Sequence[str], params: GroupingParams) -> F64:
+    """Scores of one service × region, raised to the instantaneous scores in the minutes
+    where enough locations are bad at once (see ``GroupingParams.fast_threshold``)."""
+    names = sorted(set(locs))
+    if len(names) < params.fast_locations:
+        return sub
+    bad = np.zeros(sub.shape[1], dtype=np.int64)
+    for loc in names:
+        bad += np.nan_to_num(_loc_max(inst, locs, loc), nan=0.0) >= params.fast_threshold
+    agree = bad >= params.fast_locations
+    if not agree.any():
+        return sub
+    return np.where(agree[None, :] & ~np.isnan(inst) & ~np.isnan(sub), np.fmax(sub, inst), sub)
+
+
 def group_incidents(
     timestamps: ArrayLike,
     keys: Sequence[SeriesKey],
     scores: ArrayLike,
     traffic: Mapping[tuple[str, str, str], ArrayLike] | None = None,
     params: GroupingParams = DEFAULT_GROUPING,
+    instant: ArrayLike | None = None,
 ) -> list[IncidentCandidate]:
     """Group per-series scores into incident candidates (sorted by start).
 
@@ -179,11 +210,23 @@ def group_incidents(
     minutes (minutes without any data are neither bad nor quiet).  Within one location the
     strongest metric counts (metrics of one route move together); locations corroborate
     each other by noisy-OR.
+
+    ``instant`` (series × T, optional): the instantaneous scores beside ``scores``
+    (``score_series_detailed(...).instant``).  With it, a minute in which at least
+    ``params.fast_locations`` locations are at or above ``params.fast_threshold`` uses the
+    instantaneous scores of that minute where they exceed the persistent ones: a problem on
+    several carriers at once opens without waiting for its second minute (a route blip hits
+    one carrier, so this does not let blips through).
     """
     ts = np.asarray(timestamps, dtype=np.float64)
     sc = np.atleast_2d(np.asarray(scores, dtype=np.float64))
     if sc.shape != (len(keys), len(ts)):
         raise ValueError(f"scores must be (series, T) = ({len(keys)}, {len(ts)})")
+    inst: F64 | None = None
+    if instant is not None:
+        inst = np.atleast_2d(np.asarray(instant, dtype=np.float64))
+        if inst.shape != sc.shape:
+            raise ValueError(f"instant must be (series, T) = ({len(keys)}, {len(ts)})")
     if len(ts) == 0:
         return []
     step = float(np.median(np.diff(ts))) if len(ts) > 1 else 60.0
@@ -195,16 +238,15 @@ def group_incidents(
     for (service, region), rows in sorted(groups.items()):
         sub = sc[rows]
         locations = sorted({keys[i].location for i in rows})
+        if inst is not None:
+            sub = _corroborated(sub, inst[rows], [keys[i].location for i in rows], params)
         # Metrics of one location move together (one route blip raises RTT, loss and
         # freezes at once), so within a location the strongest metric speaks for it;
         # different locations are independent witnesses and corroborate (noisy-OR).
         per_loc = np.full((len(locations), len(ts)), np.nan)
+        row_locs = [keys[i].location for i in rows]
         for li, loc in enumerate(locations):
-            mine = sub[[j for j, i in enumerate(rows) if keys[i].location == loc]]
-            has = ~np.isnan(mine).all(axis=0)
-            per_loc[li] = np.where(
-                has, np.nanmax(np.where(np.isnan(mine), -1.0, mine), axis=0), np.nan
-            )
+            per_loc[li] = _loc_max(sub, row_locs, loc)
         ev = corroborate(per_loc, floor=params.floor).evidence
         known = ~np.isnan(ev)
         bad = known & (ev >= params.close_threshold)
@@ -311,7 +353,7 @@ def detect_incidents(
     keys = list(series)
     zones = tz_by_region or {}
     rows = [
-        score_series(
+        score_series_detailed(
             ts,
             series[k][0],
             series[k][1],
@@ -322,5 +364,6 @@ def detect_incidents(
         )
         for k in keys
     ]
-    scores = np.vstack(rows) if rows else np.zeros((0, len(ts)))
-    return group_incidents(ts, keys, scores, traffic, grouping)
+    scores = np.vstack([r.scores for r in rows]) if rows else np.zeros((0, len(ts)))
+    inst = np.vstack([r.instant for r in rows]) if rows else np.zeros((0, len(ts)))
+    return group_incidents(ts, keys, scores, traffic, grouping, instant=inst)

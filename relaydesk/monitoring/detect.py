@@ -49,7 +49,7 @@ from relaydesk.detection import (
     IncidentCandidate,
     SeriesKey,
     group_incidents,
-    score_series,
+    score_series_detailed,
 )
 from relaydesk.detection.detector import DAY_H, DEFAULT_PARAMS, WEEK_H
 
@@ -254,14 +254,14 @@ def _read(
 
 
 def needed_hours(window_start: int, end: int) -> list[int]:
-    """UTC hours the sweep reads: the window (plus the persistence minutes before it) and,
+    """UTC hours the sweep reads: the window (plus the detector's lookback minutes before it) and,
     for the baseline of each window minute, the reference hours the detector uses (same local
     hour on the previous days and weeks; ±1 hour covers a DST change)."""
     p = DEFAULT_PARAMS
-    first = (window_start - p.persist_m * 60) // HOUR
+    first = (window_start - p.lookback_minutes * 60) // HOUR
     last = (end - 60) // HOUR
     hours = set(range(first, last + 1))
-    c_lo = (window_start - p.persist_m * 60 - HOUR // 2) // HOUR
+    c_lo = (window_start - p.lookback_minutes * 60 - HOUR // 2) // HOUR
     c_hi = (end - 60 - HOUR // 2) // HOUR + 1
     lags = {DAY_H * d for d in range(1, p.daily_refs + 1)}
     lags |= {WEEK_H * k for k in range(1, p.weekly_refs + 1)}
@@ -350,12 +350,15 @@ def run_detection(now: datetime | None = None) -> dict[str, Any]:
             lo = int(np.argmax(have)) // 60 * 60
             keys: list[SeriesKey] = []
             rows: list[np.ndarray[Any, Any]] = []
+            inst: list[np.ndarray[Any, Any]] = []
             for metric, loc, m, w in recent:
-                sc = score_series(
+                got = score_series_detailed(
                     ts[lo:], m[lo:], w[lo:], metric, tz=zones.get(region), score_from=float(w0)
-                )[in_window[lo:]]
+                )
+                sc = got.scores[in_window[lo:]]
                 keys.append(SeriesKey(service, region, loc, metric))
                 rows.append(sc)
+                inst.append(got.instant[in_window[lo:]])
                 ok = np.flatnonzero(~np.isnan(sc))
                 if len(ok):
                     j = int(ok[-1])
@@ -371,7 +374,9 @@ def run_detection(now: datetime | None = None) -> dict[str, Any]:
                 }
             result["places"] += 1
             result["series"] += len(keys)
-            candidates = group_incidents(win_ts, keys, np.vstack(rows), traffic)
+            candidates = group_incidents(
+                win_ts, keys, np.vstack(rows), traffic, instant=np.vstack(inst)
+            )
             result["candidates"] += len(candidates)
             for cand in candidates:
                 if not cand.ongoing:

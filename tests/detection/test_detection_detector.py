@@ -345,7 +345,9 @@ def test_a_partly_bad_onset_minute_counts_toward_persistence() -> None:
     r = score_series_detailed(ts, v, None, "rtt_ms")
     assert 0.1 < r.instant[i] < 0.5
     assert r.scores[i + 1] >= 0.9
-    strict = score_series(ts, v, None, "rtt_ms", params=DetectorParams(onset_relax=1.0))
+    strict = score_series(
+        ts, v, None, "rtt_ms", params=DetectorParams(onset_relax=1.0, drift_window=0)
+    )
     assert strict[i + 1] < 0.5
 
 
@@ -401,3 +403,71 @@ def test_score_from_scores_only_the_tail_and_agrees_with_a_full_run() -> None:
         np.testing.assert_array_equal(tail.scores[after], full.scores[after])
         np.testing.assert_array_equal(tail.status[after], full.status[after])
         assert np.all(np.isnan(tail.scores[~after])) and np.all(tail.status[~after] == SKIPPED)
+
+
+# -- drift (slow ramps) ------------------------------------------------------------------------------
+
+
+def _ramp(vals: np.ndarray, start: int, minutes: int, rise: float) -> np.ndarray:
+    """``vals`` plus a linear rise of ``rise`` reached ``minutes`` after index ``start``."""
+    k = np.arange(len(vals)) - start
+    return vals + np.where(k >= 0, np.clip((k + 1) / minutes, 0.0, 1.0) * rise, 0.0)
+
+
+def test_a_gradual_ramp_is_flagged_within_minutes_and_sooner_than_by_level_alone() -> None:
+    ts, vals = flat_rtt(4, seed=11)
+    i = int(np.flatnonzero(ts >= T0 + 3 * DAY + 12 * 3600)[0])
+    v = _ramp(vals, i, 20, 300.0)  # +300 ms over 20 minutes, from 50 ms
+    with_drift = score_series(ts, v, None, "rtt_ms")
+    level_only = score_series(ts, v, None, "rtt_ms", params=DetectorParams(drift_window=0))
+    assert np.max(with_drift[i - 60 : i]) < 0.5  # quiet before it
+    first = int(np.argmax(with_drift[i:] >= 0.9))
+    first_level = int(np.argmax(level_only[i:] >= 0.9))
+    assert with_drift[i + first] >= 0.9 and first <= 7  # within 8 minutes of the ramp start
+    assert first_level >= first + 3  # the level test alone waits until it is much worse
+    # the drift ends with the problem: back to normal -> back to a low score at once
+    back = v.copy()
+    back[i + first + 1 :] = vals[i + first + 1 :]
+    after = score_series(ts, back, None, "rtt_ms")
+    assert np.max(after[i + first + 2 : i + first + 30]) < 0.5
+
+
+def test_scattered_odd_minutes_do_not_add_up_to_a_drift() -> None:
+    ts, vals = flat_rtt(4, seed=12)
+    i = int(np.flatnonzero(ts >= T0 + 3 * DAY + 12 * 3600)[0])
+    v = vals.copy()
+    v[i : i + 60 : 4] = 400.0  # one very bad minute in every four, for an hour
+    assert np.max(score_series(ts, v, None, "rtt_ms")[i : i + 70]) < 0.5
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_quiet_night_hours_of_a_dozen_joins_do_not_alarm(seed: int) -> None:
+    ts, vals, n = _joins(6, seed=seed)  # 12 joins a minute from 02:00 to 06:00
+    r = score_series(ts, vals, n, "join_success_rate")
+    scored = ts >= T0 + 3 * DAY
+    assert np.all(np.isfinite(r[scored])) and np.max(r[scored]) < 0.5
+
+
+def test_drift_scores_are_the_same_streaming_batch_and_from_a_cut() -> None:
+    ts, vals = flat_rtt(9, seed=13)
+    i = int(np.flatnonzero(ts >= T0 + 8 * DAY + 9 * 3600)[0])
+    v = _ramp(vals, i, 25, 200.0)
+    v[i + 40 : i + 45] = np.nan  # a gap inside the drift window
+    batch = score_series(ts, v, None, "rtt_ms")
+    assert np.nanmax(batch[i : i + 30]) >= 0.9
+    s, _ = stream(ts, v, None, "rtt_ms")
+    np.testing.assert_array_equal(s, batch)
+    cut = ts[i + 10] + 7  # inside the ramp: the drift needs the minutes before the cut
+    tail = score_series(ts, v, None, "rtt_ms", score_from=cut)
+    after = ts >= ts[i + 10]
+    np.testing.assert_array_equal(tail[after], batch[after])
+    assert np.all(np.isnan(tail[~after]))
+
+
+def test_drift_params_are_checked() -> None:
+    assert DetectorParams().lookback_minutes == 20
+    assert DetectorParams(drift_window=0).lookback_minutes == 3
+    with pytest.raises(ValueError, match="drift"):
+        DetectorParams(drift_span=0.0)
+    with pytest.raises(ValueError, match="drift"):
+        DetectorParams(drift_ref=0.6, drift_cap=0.5)

@@ -15,6 +15,7 @@ from relaydesk.detection import (
     detect_incidents,
     group_incidents,
     score_series,
+    score_series_detailed,
     severity_from_impact,
 )
 from relaydesk.detection.generator import generate
@@ -228,10 +229,12 @@ def test_detect_incidents_is_scoring_then_grouping() -> None:
     }
     got = detect_incidents(tel.timestamps, series, traffic=traffic, tz_by_region=tz)
     keys_ = list(series)
-    scores = np.vstack(
-        [score_series(tel.timestamps, *series[k], k.metric, tz=tz[k.region]) for k in keys_]
-    )
-    assert got == group_incidents(tel.timestamps, keys_, scores, traffic)
+    each = [
+        score_series_detailed(tel.timestamps, *series[k], k.metric, tz=tz[k.region]) for k in keys_
+    ]
+    scores = np.vstack([r.scores for r in each])
+    instant = np.vstack([r.instant for r in each])
+    assert got == group_incidents(tel.timestamps, keys_, scores, traffic, instant=instant)
     assert {c.region for c in got} == {"sg", "us"}
     # only the last day scored: candidates from that day only, the same as in a full run
     last_day = tel.timestamps[-1] - 86400
@@ -245,3 +248,43 @@ def test_detect_incidents_is_scoring_then_grouping() -> None:
     tail_by_key = {c.key: c for c in tail}
     for c in full_late:
         assert tail_by_key[c.key] == c
+
+
+# -- corroborated minutes (instantaneous scores of several carriers) ------------------------------
+
+
+def test_several_carriers_bad_in_the_same_minute_open_at_once() -> None:
+    s = quiet(9)  # persistence has not confirmed anything yet
+    inst = quiet(9)
+    inst[row("Telkomsel", "rtt_ms"), 100] = 0.8
+    inst[row("Indosat", "packet_loss_pct"), 100] = 0.75
+    cands = group_incidents(TS, keys(), s, TRAFFIC, instant=inst)
+    assert len(cands) == 1
+    assert cands[0].detected_at == TS[100] + 60  # the first bad minute, no waiting
+    assert cands[0].locations == ("Indosat", "Telkomsel")
+    assert group_incidents(TS, keys(), s, TRAFFIC) == []  # without instant: nothing yet
+
+
+def test_one_carrier_alone_still_waits_for_persistence() -> None:
+    s = quiet(9)
+    inst = quiet(9)
+    inst[row("Telkomsel", "rtt_ms"), 100] = 1.0  # a blip on one route
+    inst[row("Telkomsel", "packet_loss_pct"), 100] = 1.0  # ...moves its metrics together
+    inst[row("Indosat", "rtt_ms"), 100] = 0.3  # another carrier, below fast_threshold
+    assert group_incidents(TS, keys(), s, TRAFFIC, instant=inst) == []
+    strict = GroupingParams(fast_locations=3)
+    inst[row("Indosat", "rtt_ms"), 100] = 0.9
+    assert group_incidents(TS, keys(), s, TRAFFIC, strict, instant=inst) == []
+    assert len(group_incidents(TS, keys(), s, TRAFFIC, instant=inst)) == 1
+
+
+def test_instant_scores_never_fill_minutes_without_a_score() -> None:
+    s = quiet(9)
+    s[:, 100] = np.nan  # warming up / no data: nothing to judge
+    inst = quiet(9)
+    inst[:, 100] = 1.0
+    assert group_incidents(TS, keys(), s, TRAFFIC, instant=inst) == []
+    with pytest.raises(ValueError, match="instant"):
+        group_incidents(TS, keys(), s, TRAFFIC, instant=inst[:, :10])
+    with pytest.raises(ValueError, match="fast"):
+        GroupingParams(fast_locations=1)
