@@ -30,5 +30,14 @@ class RoutingConfig(AppConfig):
         for model in (Rotation, ScheduleOverride, TimeOff, AgentProfile, User, Team):
             post_save.connect(_invalidate, sender=model, weak=False, dispatch_uid=f"routing_inv_save_{model.__name__}")
             post_delete.connect(_invalidate, sender=model, weak=False, dispatch_uid=f"routing_inv_del_{model.__name__}")
+        from django.db import connections
+        from django.db.models.signals import post_migrate
+
+        from . import loads
+
+        def _ensure_loads(using: str = "default", **_kw: object) -> None:
+            loads.ensure(connections[using])
+
+        post_migrate.connect(_ensure_loads, sender=self, weak=False, dispatch_uid="routing_ensure_loads")
         periodic.register("routing_handover", services.handover_sweep)
         periodic.register("routing_escalation", paging.escalation_sweep)

@@ -27,7 +27,7 @@ from relaydesk.tickets.models import (
     Ticket,
 )
 
-from . import schedules
+from . import loads, schedules
 from .models import DEFAULT_CAPACITY, AgentProfile, Assignment, Rotation
 
 log = logging.getLogger(__name__)
@@ -177,17 +177,17 @@ class Pool:
     def user(self, uid: int) -> User:
         return User.objects.select_related("team__region").get(pk=uid)
 
-    def agents(self, ticket: Ticket | None, priority: str, with_load: bool = True) -> list[rt.Agent]:
-        """Candidates with continuity; with their load for ``priority`` unless ``with_load``
-        is false (``decide`` asks ``load_of`` for the few it needs instead)."""
+    def agents(self, ticket: Ticket | None, priority: str, with_recent: bool = True) -> list[rt.Agent]:
+        """Candidates with their load for ``priority`` (the trigger-kept counters: one small
+        read) and, if ``with_recent``, continuity with the ticket's organisation (``decide``
+        asks about continuity only for the few agents it needs instead)."""
         present = [uid for uid in self.staff if self.presence.get(uid, (rt.AVAILABLE, None))[0] in (rt.AVAILABLE, rt.BUSY)]
         load: dict[int, dict[str, int]] = defaultdict(dict)
         recent: set[int] = set()
         if present:
-            if with_load:
-                for uid, n in _load(present, priority):
-                    load[uid][priority] = n
-            if ticket is not None and with_load:
+            for uid, n in loads.loads_of(present, priority).items():
+                load[uid][priority] = n
+            if ticket is not None and with_recent:
                 recent = _recent(present, ticket, self.at - CONTINUITY_WINDOW)
         org = frozenset({ticket.organisation_id}) if ticket is not None else frozenset()
         labels = {tid: team_label(t) for tid, t in self.teams.items()}
@@ -220,20 +220,6 @@ def _ids_sql(ids: list[int]) -> tuple[str, list[Any]]:
     return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _load(ids: list[int], priority: str) -> list[tuple[int, int]]:
-    """Open tickets per assignee for one priority (one aggregate over the assignee index)."""
-    table = Ticket._meta.db_table
-    cond, params = _ids_sql(ids)
-    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
-    sql = (
-        f'SELECT "assignee_id", COUNT(*) FROM "{table}" WHERE "assignee_id" {cond} '  # noqa: S608 - constant names
-        f'AND "status" IN ({statuses}) AND "priority" = %s GROUP BY "assignee_id"'
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, [*params, *OPEN_STATUSES, priority])
-        return [(int(a), int(n)) for a, n in cur.fetchall()]
-
-
 def _recent(ids: list[int], ticket: Ticket, since: datetime) -> set[int]:
     """Who of ``ids`` handled this organisation's tickets since ``since`` (continuity)."""
     table = Ticket._meta.db_table
@@ -256,33 +242,20 @@ def pool_at(t: datetime) -> Pool:
     return Pool(t, on, {uid: known[uid] for uid in on}, presence, {t.pk: t for t in teams})
 
 
-def _fetch_of(ticket: Ticket, since: datetime) -> Any:
-    """Load for the ticket's priority and continuity with its organisation, for a few agents,
-    in one aggregate over the assignee index."""
-    table = Ticket._meta.db_table
-    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+def _recent_of(ticket: Ticket, since: datetime) -> Any:
+    """Continuity with the ticket's organisation for a few agents (their loads are known)."""
 
     def fetch(ids: list[int]) -> dict[int, rt.Lazy]:
-        cond, params = _ids_sql(ids)
-        open_cond = f'"status" IN ({statuses}) AND "priority" = %s'
-        recent_cond = '"organisation_id" = %s AND "updated_at" >= %s AND "id" <> %s'
-        sql = (
-            f'SELECT "assignee_id", SUM(CASE WHEN {open_cond} THEN 1 ELSE 0 END), '  # noqa: S608 - constant names
-            f"MAX(CASE WHEN {recent_cond} THEN 1 ELSE 0 END) "
-            f'FROM "{table}" WHERE "assignee_id" {cond} AND (({open_cond}) OR ({recent_cond})) GROUP BY "assignee_id"'
-        )
-        args = [*OPEN_STATUSES, ticket.priority, ticket.organisation_id, since, ticket.pk or 0]
-        with connection.cursor() as cur:
-            cur.execute(sql, [*args, *params, *args])
-            rows = cur.fetchall()
-        return {int(a): rt.Lazy({ticket.priority: int(n or 0)}, bool(r)) for a, n, r in rows}
+        return {uid: rt.Lazy({}, True) for uid in _recent(ids, ticket, since)}
 
     return fetch
 
 
 def _decide(ticket: Ticket, pool: Pool, facts: rt.TicketFacts) -> rt.Decision:
-    agents = pool.agents(ticket, ticket.priority, with_load=False)
-    return rt.choose_lazily(facts, agents, pool.at.timestamp(), _fetch_of(ticket, pool.at - CONTINUITY_WINDOW))
+    agents = pool.agents(ticket, ticket.priority, with_recent=False)
+    return rt.choose_lazily(
+        facts, agents, pool.at.timestamp(), _recent_of(ticket, pool.at - CONTINUITY_WINDOW), known_load=True
+    )
 
 
 def decide(ticket: Ticket, now: datetime | None = None) -> rt.Decision:
