@@ -185,10 +185,18 @@ class Pool:
         load: dict[int, dict[str, int]] = defaultdict(dict)
         recent: set[int] = set()
         if present:
-            for uid, n in loads.loads_of(present, priority).items():
-                load[uid][priority] = n
             if ticket is not None and with_recent:
-                recent = _recent(present, ticket, self.at - CONTINUITY_WINDOW)
+                found = loads.candidates(
+                    present, priority, ticket.organisation_id, self.at - CONTINUITY_WINDOW, ticket.pk
+                )
+                for uid, (n, was_recent) in found.items():
+                    if n:
+                        load[uid][priority] = n
+                    if was_recent:
+                        recent.add(uid)
+            else:
+                for uid, n in loads.loads_of(present, priority).items():
+                    load[uid][priority] = n
         org = frozenset({ticket.organisation_id}) if ticket is not None else frozenset()
         labels = {tid: team_label(t) for tid, t in self.teams.items()}
         out = []
@@ -216,7 +224,7 @@ def _ids_sql(ids: list[int]) -> tuple[str, list[Any]]:
     """``= ANY(%s)`` with one array parameter on PostgreSQL (cheap to send and plan whatever
     the count), ``IN (…)`` elsewhere."""
     if connection.vendor == "postgresql":
-        return "= ANY(CAST(%s AS bigint[]))", [list(ids)]
+        return "= ANY(CAST(%s AS bigint[]))", [loads.int_array(ids)]
     return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
@@ -242,20 +250,16 @@ def pool_at(t: datetime) -> Pool:
     return Pool(t, on, {uid: known[uid] for uid in on}, presence, {t.pk: t for t in teams})
 
 
-def _recent_of(ticket: Ticket, since: datetime) -> Any:
-    """Continuity with the ticket's organisation for a few agents (their loads are known)."""
-
-    def fetch(ids: list[int]) -> dict[int, rt.Lazy]:
-        return {uid: rt.Lazy({}, True) for uid in _recent(ids, ticket, since)}
-
-    return fetch
-
-
 def _decide(ticket: Ticket, pool: Pool, facts: rt.TicketFacts) -> rt.Decision:
-    agents = pool.agents(ticket, ticket.priority, with_recent=False)
-    return rt.choose_lazily(
-        facts, agents, pool.at.timestamp(), _recent_of(ticket, pool.at - CONTINUITY_WINDOW), known_load=True
-    )
+    """Loads and continuity of every candidate come in one statement (``loads.candidates``);
+    the lazy chooser then scores only the agents that could win (``decision.scores``)."""
+    agents = pool.agents(ticket, ticket.priority)
+    recent = {a.id for a in agents if a.recent_orgs}
+
+    def recent_of(ids: list[int]) -> dict[int, rt.Lazy]:
+        return {uid: rt.Lazy({}, uid in recent) for uid in ids}
+
+    return rt.choose_lazily(facts, agents, pool.at.timestamp(), recent_of, known_load=True)
 
 
 def decide(ticket: Ticket, now: datetime | None = None) -> rt.Decision:
