@@ -290,17 +290,18 @@ def choose_lazily(
     def can(a: Agent) -> bool:
         return _could_take(a) and (not known_load or a.current(ticket.priority) < a.cap(ticket.priority))
 
-    fixed = [a for a in agents if not can(a)]  # ineligible whatever is fetched
-    open_ = [a for a in agents if can(a)]
+    takes = {a.id: can(a) for a in agents}
+    fixed = [a for a in agents if not takes[a.id]]  # ineligible whatever is fetched
+    open_ = [a for a in agents if takes[a.id]]
     bounds = {a.id: bound(a, ticket, now_s, weights, known_load) for a in open_}
     team = ticket.manager_team if ticket.key_account else None
-
-    def rank(i: int) -> tuple[float, float, int]:
-        a = by_id[i]
-        return (bounds[i], -(a.last_assigned_s or 0.0), -i)
+    ranks = {a.id: (bounds[a.id], -(a.last_assigned_s or 0.0), -a.id) for a in open_}
+    rank = ranks.__getitem__
 
     order = sorted(
-        bounds, key=lambda i: (team is None or by_id[i].team != team, tuple(-x for x in rank(i)))
+        bounds,
+        key=lambda i: (team is not None and by_id[i].team == team, ranks[i]),
+        reverse=True,
     )
     loaded: dict[int, Agent] = {}
     org = frozenset({ticket.organisation_id})

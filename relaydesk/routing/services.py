@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from relaydesk.core.models import Team, User
 from relaydesk.domain import routing as rt
@@ -521,8 +522,11 @@ def handover_sweep(now: datetime | None = None, limit: int = HANDOVER_BATCH) -> 
     on = schedules.on_shift_at(when)
     scheduled = schedules.scheduled_people()
     result = {"handed_over": 0, "presence_offline": 0, "presence_available": 0, "picked_up": 0}
-    # Presence follows the shift.
-    for prof in AgentProfile.objects.filter(user_id__in=scheduled, presence_follows_shift=True):
+    # Presence follows the shift: only profiles whose recorded state disagrees with the
+    # schedule need a change (usually none, between shift boundaries).
+    on_ids = list(on)
+    disagree = Q(was_on_shift=True) & ~Q(user_id__in=on_ids) | Q(was_on_shift=False, user_id__in=on_ids)
+    for prof in AgentProfile.objects.filter(disagree, user_id__in=scheduled, presence_follows_shift=True):
         now_on = prof.user_id in on
         if prof.was_on_shift and not now_on:
             AgentProfile.objects.filter(pk=prof.pk).update(presence="offline", presence_changed_at=when, was_on_shift=False)
@@ -566,17 +570,26 @@ def _pick_up_queue(now: datetime, anyone_on: bool, limit: int) -> int:
     if not anyone_on:
         return 0
     picked = 0
-    ids = list(
+    rows = list(
         Ticket.objects.filter(assignee__isnull=True, status__in=RUNNING_STATUSES)
         .order_by("sla_sort_at", "id")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "priority")[:limit]
     )
-    for pk in ids:
+    # Whether anyone can take a ticket depends only on its priority (on shift, present, under
+    # capacity for it), and taking tickets frees nobody: once a priority finds nobody, the
+    # other queued tickets of that priority are not asked again in this sweep.
+    nobody: set[str] = set()
+    for pk, priority in rows:
+        if priority in nobody:
+            continue
         with transaction.atomic():
             qs = Ticket.objects.filter(pk=pk, assignee__isnull=True, status__in=RUNNING_STATUSES)
             qs = qs.select_for_update(skip_locked=_skip_locked(), of=("self",))
             ticket = qs.select_related("organisation__account_manager", "region", "sla_rule").first()
-            if ticket is None or decide(ticket, now).agent_id is None:
+            if ticket is None:
+                continue
+            if decide(ticket, now).agent_id is None:
+                nobody.add(ticket.priority)
                 continue
             route_ticket(ticket, trigger="queue", now=now)
             picked += 1
