@@ -171,18 +171,25 @@ def score(agent: Agent, t: TicketFacts, now_s: float, w: Weights = Weights()) ->
     return Candidate(agent.id, round(sum(parts.values()), 4), parts, not why, why)
 
 
-def bound(agent: Agent, t: TicketFacts, now_s: float, w: Weights = Weights()) -> float:
-    """The highest score ``agent`` could have whatever its load and continuity (both unknown
-    yet): no load, and handled the organisation recently."""
+def bound(
+    agent: Agent, t: TicketFacts, now_s: float, w: Weights = Weights(), known_load: bool = False
+) -> float:
+    """The highest score ``agent`` could have whatever its continuity (unknown yet) and, unless
+    ``known_load``, whatever its load: no load, and handled the organisation recently."""
     idle = (
         w.fairness_horizon_s
         if agent.last_assigned_s is None
         else max(0.0, now_s - agent.last_assigned_s)
     )
+    load = (
+        w.load * max(0.0, 1 - agent.current(t.priority) / max(1, agent.cap(t.priority)))
+        if known_load
+        else w.load
+    )
     total = (
         w.language * (t.language in agent.languages)
         + w.skill * (len(t.wanted & agent.skills) / len(t.wanted) if t.wanted else 0.0)
-        + w.load
+        + load
         + w.fairness * min(1.0, idle / w.fairness_horizon_s)
         + w.continuity
         - w.busy_penalty * (agent.presence == BUSY)
@@ -268,27 +275,33 @@ def choose_lazily(
     fetch_of: Callable[[list[int]], Mapping[int, Lazy]],
     weights: Weights = Weights(),
     batch: int = 16,
+    known_load: bool = False,
 ) -> Decision:
     """The same decision as ``choose`` with every agent's load and continuity, asking
     ``fetch_of`` about as few agents as it can (``load`` and ``recent_orgs`` of ``agents`` are
-    ignored).
+    ignored; with ``known_load`` the agents' ``load`` is their true load and only continuity
+    is asked for, so agents at capacity are never fetched).
 
     ``bound`` caps what an agent could score, so agents are fetched in order of their bound,
     a batch at a time (doubling), until nobody not yet fetched could beat (or tie with a
     better tie-break) the current choice; the key account's manager and backup are always
     fetched, and the manager's team comes first."""
     by_id = {a.id: a for a in agents}
-    fixed = [a for a in agents if not _could_take(a)]  # ineligible whatever their load
-    open_ = [a for a in agents if _could_take(a)]
-    bounds = {a.id: bound(a, ticket, now_s, weights) for a in open_}
-    team = ticket.manager_team if ticket.key_account else None
+    def can(a: Agent) -> bool:
+        return _could_take(a) and (not known_load or a.current(ticket.priority) < a.cap(ticket.priority))
 
-    def rank(i: int) -> tuple[float, float, int]:
-        a = by_id[i]
-        return (bounds[i], -(a.last_assigned_s or 0.0), -i)
+    takes = {a.id: can(a) for a in agents}
+    fixed = [a for a in agents if not takes[a.id]]  # ineligible whatever is fetched
+    open_ = [a for a in agents if takes[a.id]]
+    bounds = {a.id: bound(a, ticket, now_s, weights, known_load) for a in open_}
+    team = ticket.manager_team if ticket.key_account else None
+    ranks = {a.id: (bounds[a.id], -(a.last_assigned_s or 0.0), -a.id) for a in open_}
+    rank = ranks.__getitem__
 
     order = sorted(
-        bounds, key=lambda i: (team is None or by_id[i].team != team, tuple(-x for x in rank(i)))
+        bounds,
+        key=lambda i: (team is not None and by_id[i].team == team, ranks[i]),
+        reverse=True,
     )
     loaded: dict[int, Agent] = {}
     org = frozenset({ticket.organisation_id})
@@ -300,7 +313,9 @@ def choose_lazily(
             for i in ids:
                 lz = got.get(i, Lazy({}))
                 loaded[i] = replace(
-                    by_id[i], load=dict(lz.load), recent_orgs=org if lz.recent else frozenset()
+                    by_id[i],
+                    load=by_id[i].load if known_load else dict(lz.load),
+                    recent_orgs=org if lz.recent else frozenset(),
                 )
 
     must = [i for i in (ticket.manager_id, ticket.backup_id) if ticket.key_account and i in bounds]

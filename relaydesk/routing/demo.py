@@ -1,6 +1,7 @@
 """Routing data for the demo world: each staff member's weekly shifts as a rotation in their own
-time zone, a weekly 24×7 on-call rotation per team, an escalation chain per team (on call →
-lead, once repeated) and agent profiles.  Idempotent; call after ``relaydesk.demo.world.build``
+time zone, weekend duty per team (two people on shift through Saturday and Sunday, so a P1 finds
+someone on shift at any hour of the week), a weekly 24×7 on-call rotation per team, an escalation
+chain per team (on call → lead, once repeated) and agent profiles.  Idempotent; call after ``relaydesk.demo.world.build``
 (the demo loader calls ``load``; the follow-the-sun bench calls ``install``)."""
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from .models import AgentProfile, EscalationChain, EscalationStep, Rotation
 BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CAPACITY = {"P1": 3, "P2": 6, "P3": 12, "P4": 15}
+# Weekend duty per team, Saturday and Sunday, in the team's zone: (start hour, end hour).  The
+# staff's own shifts leave the weekend almost empty (a P1 at 23:00 UTC on a Saturday would only
+# reach an on-call human woken by a page); the 24×7 P1 promise needs people on shift, so each
+# weekend two of the team take the duty (layers A and B, the same person both days, turn by
+# turn).  In UTC (winter): APAC 00–08, EMEA 08–17, Americas 16–01 (Monday 01:00 is when APAC's
+# week starts); EMEA's 9 hours keep 07–16 UTC covered in summer time.
+WEEKEND_DUTY = {"APAC": (8, 16), "EMEA": (9, 18), "Americas": (13, 22)}
 
 
 def _byday(spec: str) -> str:
@@ -57,6 +65,7 @@ def install(staff_specs: Any = None) -> dict[str, int]:
             members = list(User.objects.filter(team=team, kind=User.KIND_STAFF, is_active=True).order_by("pk"))
             if not members:
                 continue
+            made["rotations"] += _weekend_duty(team, members)
             oncall, created = Rotation.objects.get_or_create(
                 team=team,
                 name=f"{team.name} on call",
@@ -77,6 +86,33 @@ def install(staff_specs: Any = None) -> dict[str, int]:
                 if team.lead_id is not None:
                     EscalationStep.objects.create(chain=chain, level=1, delay_minutes=0, ack_timeout_minutes=10, user_id=team.lead_id)
                 made["chains"] += 1
+    return made
+
+
+def _weekend_duty(team: Team, members: list[User]) -> int:
+    hours = WEEKEND_DUTY.get(team.name)
+    if hours is None:
+        return 0
+    start, end = hours
+    agents = [u for u in members if u.pk != team.lead_id] or members
+    made = 0
+    half = len(agents) // 2
+    for layer, order in (("A", agents), ("B", agents[half:] + agents[:half])):
+        if layer == "B" and len(agents) < 2:
+            break
+        _, created = Rotation.objects.get_or_create(
+            team=team,
+            name=f"{team.name} weekend duty {layer}",
+            defaults={
+                "kind": Rotation.KIND_SHIFT,
+                "rrule": f"FREQ=WEEKLY;BYDAY=SA,SU;BYHOUR={start};BYMINUTE=0;BYSECOND=0",
+                "dtstart": f"2026-01-03T{start:02d}:00:00",  # a Saturday
+                "duration_minutes": (end - start) * 60,
+                "handoff_every": 2,  # Saturday and Sunday: one weekend each, turn by turn
+                "member_ids": [u.pk for u in order],
+            },
+        )
+        made += created
     return made
 
 

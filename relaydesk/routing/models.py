@@ -45,6 +45,24 @@ class AgentProfile(models.Model):
         return f"{self.user} ({self.presence})"
 
 
+class AgentLoad(models.Model):
+    """Open tickets per assignee and priority, kept by database triggers on the ticket table
+    (migration 0002): every insert, update of assignee/status/priority and delete of a ticket
+    adjusts it in the same transaction, whatever code path wrote the ticket.  Routing reads
+    it instead of counting open tickets on every decision; ``services.recount_loads`` rebuilds
+    it from the tickets."""
+
+    agent_id = models.BigIntegerField()
+    priority = models.CharField(max_length=2)
+    open_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["priority", "agent_id"], name="agentload_priority_agent")]
+
+    def __str__(self) -> str:
+        return f"agent {self.agent_id} {self.priority}: {self.open_count}"
+
+
 class Rotation(models.Model):
     """One layer of a team's schedule: an RRULE of local shift starts, a wall-clock length and
     the people taking turns.  ``kind='oncall'`` layers are paged; they do not take tickets."""

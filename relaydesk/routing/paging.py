@@ -334,8 +334,11 @@ def escalation_sweep(now: datetime | None = None, limit: int = SWEEP_BATCH) -> d
     """Fire the levels whose acknowledgement timeout (plus the next delay) has passed."""
     when = _now(now)
     fired = 0
+    due = Page.objects.filter(status=Page.OPEN, next_at__lte=when, chain__isnull=False)
+    if not due.exists():  # the usual case: no transaction, no locks
+        return {"levels_fired": 0, **deliver_webhooks(when)}
     with transaction.atomic():
-        qs = Page.objects.filter(status=Page.OPEN, next_at__lte=when, chain__isnull=False).order_by("next_at")
+        qs = due.order_by("next_at")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         for page in qs.select_related("chain", "ticket__organisation")[:limit]:
@@ -347,10 +350,11 @@ def escalation_sweep(now: datetime | None = None, limit: int = SWEEP_BATCH) -> d
 def deliver_webhooks(now: datetime | None = None, limit: int = SWEEP_BATCH) -> dict[str, int]:
     when = _now(now)
     result = {"webhooks_sent": 0, "webhooks_retried": 0, "webhooks_failed": 0}
+    due = PageAttempt.objects.filter(channel=PageAttempt.WEBHOOK, status=PageAttempt.PENDING, next_attempt_at__lte=when)
+    if not due.exists():
+        return result
     with transaction.atomic():
-        qs = PageAttempt.objects.filter(
-            channel=PageAttempt.WEBHOOK, status=PageAttempt.PENDING, next_attempt_at__lte=when
-        ).order_by("next_attempt_at")
+        qs = due.order_by("next_attempt_at")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         rows = list(qs.select_related("notification__page__chain")[:limit])

@@ -96,13 +96,32 @@ class _Window:
     b: datetime
     built: float
     layers: dict[str, tuple[list[datetime], list[shifts.Span]]]
+    # The last answer and the instants between which it holds (nobody's span starts or ends
+    # inside): routing asks about "now" again and again, and shifts change a few times a day.
+    memo: tuple[datetime, datetime, frozenset[int]] | None = None
 
     def people(self, t: datetime) -> set[int]:
+        memo = self.memo
+        if memo is not None and memo[0] <= t < memo[1]:
+            return set(memo[2])
         out: set[int] = set()
+        lo, hi = self.a, self.b
         for starts, spans in self.layers.values():
             i = bisect.bisect_right(starts, t) - 1
-            if i >= 0 and spans[i].start <= t < spans[i].end and spans[i].person is not None:
-                out.add(int(spans[i].person))  # type: ignore[arg-type]
+            # The same span is found for every instant in [starts[i], starts[i + 1]) …
+            if i >= 0:
+                lo = max(lo, starts[i])
+            if i + 1 < len(starts):
+                hi = min(hi, starts[i + 1])
+            # … and within it, the answer changes only at its end.
+            if i >= 0 and spans[i].start <= t < spans[i].end:
+                hi = min(hi, spans[i].end)
+                if spans[i].person is not None:
+                    out.add(int(spans[i].person))  # type: ignore[arg-type]
+            elif i >= 0:
+                lo = max(lo, spans[i].end)
+        if self.a <= t < self.b:
+            self.memo = (lo, hi, frozenset(out))
         return out
 
 
@@ -114,6 +133,7 @@ def invalidate() -> None:
     with _lock:
         _cache.clear()
         _teams.clear()
+        _people.clear()
 
 
 def _window(team: Team, kind: str, t: datetime) -> _Window | None:
@@ -164,10 +184,20 @@ def on_shift_at(t: datetime, kind: str = Rotation.KIND_SHIFT, teams: list[Team] 
     return out
 
 
+_people: dict[str, tuple[float, frozenset[int]]] = {}
+
+
 def scheduled_people(kind: str = Rotation.KIND_SHIFT) -> set[int]:
+    """Everyone in some rotation of ``kind`` (cached and invalidated like the windows)."""
+    with _lock:
+        found = _people.get(kind)
+    if found is not None and _time.monotonic() - found[0] < CACHE_TTL:
+        return set(found[1])
     out: set[int] = set()
     for ids in Rotation.objects.filter(kind=kind).values_list("member_ids", flat=True):
         out.update(int(i) for i in ids)
+    with _lock:
+        _people[kind] = (_time.monotonic(), frozenset(out))
     return out
 
 

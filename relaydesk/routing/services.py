@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from relaydesk.core.models import Team, User
 from relaydesk.domain import routing as rt
@@ -27,7 +28,7 @@ from relaydesk.tickets.models import (
     Ticket,
 )
 
-from . import schedules
+from . import loads, schedules
 from .models import DEFAULT_CAPACITY, AgentProfile, Assignment, Rotation
 
 log = logging.getLogger(__name__)
@@ -177,18 +178,26 @@ class Pool:
     def user(self, uid: int) -> User:
         return User.objects.select_related("team__region").get(pk=uid)
 
-    def agents(self, ticket: Ticket | None, priority: str, with_load: bool = True) -> list[rt.Agent]:
-        """Candidates with continuity; with their load for ``priority`` unless ``with_load``
-        is false (``decide`` asks ``load_of`` for the few it needs instead)."""
+    def agents(self, ticket: Ticket | None, priority: str, with_recent: bool = True) -> list[rt.Agent]:
+        """Candidates with their load for ``priority`` (the trigger-kept counters: one small
+        read) and, if ``with_recent``, continuity with the ticket's organisation (``decide``
+        asks about continuity only for the few agents it needs instead)."""
         present = [uid for uid in self.staff if self.presence.get(uid, (rt.AVAILABLE, None))[0] in (rt.AVAILABLE, rt.BUSY)]
         load: dict[int, dict[str, int]] = defaultdict(dict)
         recent: set[int] = set()
         if present:
-            if with_load:
-                for uid, n in _load(present, priority):
+            if ticket is not None and with_recent:
+                found = loads.candidates(
+                    present, priority, ticket.organisation_id, self.at - CONTINUITY_WINDOW, ticket.pk
+                )
+                for uid, (n, was_recent) in found.items():
+                    if n:
+                        load[uid][priority] = n
+                    if was_recent:
+                        recent.add(uid)
+            else:
+                for uid, n in loads.loads_of(present, priority).items():
                     load[uid][priority] = n
-            if ticket is not None and with_load:
-                recent = _recent(present, ticket, self.at - CONTINUITY_WINDOW)
         org = frozenset({ticket.organisation_id}) if ticket is not None else frozenset()
         labels = {tid: team_label(t) for tid, t in self.teams.items()}
         out = []
@@ -216,22 +225,8 @@ def _ids_sql(ids: list[int]) -> tuple[str, list[Any]]:
     """``= ANY(%s)`` with one array parameter on PostgreSQL (cheap to send and plan whatever
     the count), ``IN (…)`` elsewhere."""
     if connection.vendor == "postgresql":
-        return "= ANY(CAST(%s AS bigint[]))", [list(ids)]
+        return "= ANY(CAST(%s AS bigint[]))", [loads.int_array(ids)]
     return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
-
-
-def _load(ids: list[int], priority: str) -> list[tuple[int, int]]:
-    """Open tickets per assignee for one priority (one aggregate over the assignee index)."""
-    table = Ticket._meta.db_table
-    cond, params = _ids_sql(ids)
-    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
-    sql = (
-        f'SELECT "assignee_id", COUNT(*) FROM "{table}" WHERE "assignee_id" {cond} '  # noqa: S608 - constant names
-        f'AND "status" IN ({statuses}) AND "priority" = %s GROUP BY "assignee_id"'
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, [*params, *OPEN_STATUSES, priority])
-        return [(int(a), int(n)) for a, n in cur.fetchall()]
 
 
 def _recent(ids: list[int], ticket: Ticket, since: datetime) -> set[int]:
@@ -256,33 +251,16 @@ def pool_at(t: datetime) -> Pool:
     return Pool(t, on, {uid: known[uid] for uid in on}, presence, {t.pk: t for t in teams})
 
 
-def _fetch_of(ticket: Ticket, since: datetime) -> Any:
-    """Load for the ticket's priority and continuity with its organisation, for a few agents,
-    in one aggregate over the assignee index."""
-    table = Ticket._meta.db_table
-    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
-
-    def fetch(ids: list[int]) -> dict[int, rt.Lazy]:
-        cond, params = _ids_sql(ids)
-        open_cond = f'"status" IN ({statuses}) AND "priority" = %s'
-        recent_cond = '"organisation_id" = %s AND "updated_at" >= %s AND "id" <> %s'
-        sql = (
-            f'SELECT "assignee_id", SUM(CASE WHEN {open_cond} THEN 1 ELSE 0 END), '  # noqa: S608 - constant names
-            f"MAX(CASE WHEN {recent_cond} THEN 1 ELSE 0 END) "
-            f'FROM "{table}" WHERE "assignee_id" {cond} AND (({open_cond}) OR ({recent_cond})) GROUP BY "assignee_id"'
-        )
-        args = [*OPEN_STATUSES, ticket.priority, ticket.organisation_id, since, ticket.pk or 0]
-        with connection.cursor() as cur:
-            cur.execute(sql, [*args, *params, *args])
-            rows = cur.fetchall()
-        return {int(a): rt.Lazy({ticket.priority: int(n or 0)}, bool(r)) for a, n, r in rows}
-
-    return fetch
-
-
 def _decide(ticket: Ticket, pool: Pool, facts: rt.TicketFacts) -> rt.Decision:
-    agents = pool.agents(ticket, ticket.priority, with_load=False)
-    return rt.choose_lazily(facts, agents, pool.at.timestamp(), _fetch_of(ticket, pool.at - CONTINUITY_WINDOW))
+    """Loads and continuity of every candidate come in one statement (``loads.candidates``);
+    the lazy chooser then scores only the agents that could win (``decision.scores``)."""
+    agents = pool.agents(ticket, ticket.priority)
+    recent = {a.id for a in agents if a.recent_orgs}
+
+    def recent_of(ids: list[int]) -> dict[int, rt.Lazy]:
+        return {uid: rt.Lazy({}, uid in recent) for uid in ids}
+
+    return rt.choose_lazily(facts, agents, pool.at.timestamp(), recent_of, known_load=True)
 
 
 def decide(ticket: Ticket, now: datetime | None = None) -> rt.Decision:
@@ -544,8 +522,11 @@ def handover_sweep(now: datetime | None = None, limit: int = HANDOVER_BATCH) -> 
     on = schedules.on_shift_at(when)
     scheduled = schedules.scheduled_people()
     result = {"handed_over": 0, "presence_offline": 0, "presence_available": 0, "picked_up": 0}
-    # Presence follows the shift.
-    for prof in AgentProfile.objects.filter(user_id__in=scheduled, presence_follows_shift=True):
+    # Presence follows the shift: only profiles whose recorded state disagrees with the
+    # schedule need a change (usually none, between shift boundaries).
+    on_ids = list(on)
+    disagree = Q(was_on_shift=True) & ~Q(user_id__in=on_ids) | Q(was_on_shift=False, user_id__in=on_ids)
+    for prof in AgentProfile.objects.filter(disagree, user_id__in=scheduled, presence_follows_shift=True):
         now_on = prof.user_id in on
         if prof.was_on_shift and not now_on:
             AgentProfile.objects.filter(pk=prof.pk).update(presence="offline", presence_changed_at=when, was_on_shift=False)
@@ -589,17 +570,26 @@ def _pick_up_queue(now: datetime, anyone_on: bool, limit: int) -> int:
     if not anyone_on:
         return 0
     picked = 0
-    ids = list(
+    rows = list(
         Ticket.objects.filter(assignee__isnull=True, status__in=RUNNING_STATUSES)
         .order_by("sla_sort_at", "id")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "priority")[:limit]
     )
-    for pk in ids:
+    # Whether anyone can take a ticket depends only on its priority (on shift, present, under
+    # capacity for it), and taking tickets frees nobody: once a priority finds nobody, the
+    # other queued tickets of that priority are not asked again in this sweep.
+    nobody: set[str] = set()
+    for pk, priority in rows:
+        if priority in nobody:
+            continue
         with transaction.atomic():
             qs = Ticket.objects.filter(pk=pk, assignee__isnull=True, status__in=RUNNING_STATUSES)
             qs = qs.select_for_update(skip_locked=_skip_locked(), of=("self",))
             ticket = qs.select_related("organisation__account_manager", "region", "sla_rule").first()
-            if ticket is None or decide(ticket, now).agent_id is None:
+            if ticket is None:
+                continue
+            if decide(ticket, now).agent_id is None:
+                nobody.add(ticket.priority)
                 continue
             route_ticket(ticket, trigger="queue", now=now)
             picked += 1

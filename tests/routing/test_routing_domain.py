@@ -152,3 +152,27 @@ def test_lazy_choice_loads_few_agents() -> None:
     d = choose_lazily(facts(language="zh-Hans"), agents, NOW, load_of)
     assert d.agent_id == choose(facts(language="zh-Hans"), agents, NOW).agent_id
     assert len(asked) <= 32
+
+
+@settings(max_examples=200, deadline=None)
+@given(worlds(), st.integers(1, 5))
+def test_lazy_choice_with_known_loads_equals_full_choice(w: tuple[TicketFacts, list[Agent]], batch: int) -> None:
+    """Loads known up front (the counters): only continuity is asked for, never for an agent
+    at capacity or absent, and the decision is the full one."""
+    t, agents = w
+    asked: list[int] = []
+    recent = {a.id: 7 in a.recent_orgs for a in agents}
+
+    def recent_of(ids: list[int]) -> dict[int, Lazy]:
+        asked.extend(ids)
+        return {i: Lazy({}, recent[i]) for i in ids}
+
+    blind = [replace(a, recent_orgs=frozenset()) for a in agents]  # continuity must be asked for
+    full = choose(t, agents, NOW)
+    lazy = choose_lazily(t, blind, NOW, recent_of, batch=batch, known_load=True)
+    assert (lazy.agent_id, lazy.rule) == (full.agent_id, full.rule)
+    assert lazy.reasons == full.reasons  # "nobody suitable (…)" explained the same way too
+    by_id = {a.id: a for a in agents}
+    assert len(asked) == len(set(asked))
+    assert all(by_id[i].on_shift and by_id[i].presence in ("available", "busy") for i in asked)
+    assert all(by_id[i].current(t.priority) < by_id[i].cap(t.priority) for i in asked)

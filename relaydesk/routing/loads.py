@@ -1,0 +1,274 @@
+"""Open tickets per agent and priority, counted by the database itself.
+
+Routing needs every candidate's current load on each decision.  Counting open tickets per
+assignee on every decision reads thousands of ticket rows once the table is large, so the
+count is kept in ``routing_agentload`` by row triggers on the ticket table: an insert, a
+delete, or an update that changes the assignee, the status or the priority adjusts the
+counters in the same transaction, whichever code path wrote the ticket (ORM ``save``,
+``bulk_create``, ``QuerySet.update``, raw SQL of the SLA sweep).
+
+The triggers are installed by migration ``routing.0002`` and checked after every ``migrate``
+(``ensure``): SQLite drops a table's triggers when a later migration rebuilds the table, so a
+missing trigger is recreated and the counters are rebuilt from the tickets at once.
+
+A second, plain index ``(organisation_id, assignee_id, updated_at)`` on the ticket table
+serves the continuity question ("who of these agents handled this organisation lately").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection as default_connection
+from django.db import transaction
+
+OPEN_STATUSES = ("new", "open", "pending_customer", "on_hold")
+TICKETS = "tickets_ticket"
+LOADS = "routing_agentload"
+TRIGGERS = ("routing_agentload_ins", "routing_agentload_upd", "routing_agentload_del")
+SQLITE_TRIGGERS = (
+    "routing_agentload_ins",
+    "routing_agentload_upd_old",
+    "routing_agentload_upd_new",
+    "routing_agentload_del",
+)
+CONTINUITY_INDEX = "routing_ticket_org_assignee_upd"
+
+_OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+
+
+def _counted(row: str) -> str:
+    return f"{row}.assignee_id IS NOT NULL AND {row}.status IN ({_OPEN})"
+
+
+_CHANGED = (
+    "(OLD.assignee_id IS NOT NEW.assignee_id OR OLD.status IS NOT NEW.status "
+    "OR OLD.priority IS NOT NEW.priority)"
+)
+
+
+def _sqlite_bump(row: str, delta: int) -> str:
+    return (
+        f"INSERT INTO {LOADS} (agent_id, priority, open_count) VALUES ({row}.assignee_id, {row}.priority, {delta}) "  # noqa: S608
+        f"ON CONFLICT (priority, agent_id) DO UPDATE SET open_count = open_count + ({delta});"
+    )
+
+
+def _sqlite_sql() -> list[str]:
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS routing_agentload_ins AFTER INSERT ON {TICKETS} "
+        f"WHEN {_counted('NEW')} BEGIN {_sqlite_bump('NEW', 1)} END",
+        f"CREATE TRIGGER IF NOT EXISTS routing_agentload_upd_old AFTER UPDATE OF assignee_id, status, priority "
+        f"ON {TICKETS} WHEN {_CHANGED} AND {_counted('OLD')} BEGIN {_sqlite_bump('OLD', -1)} END",
+        f"CREATE TRIGGER IF NOT EXISTS routing_agentload_upd_new AFTER UPDATE OF assignee_id, status, priority "
+        f"ON {TICKETS} WHEN {_CHANGED} AND {_counted('NEW')} BEGIN {_sqlite_bump('NEW', 1)} END",
+        f"CREATE TRIGGER IF NOT EXISTS routing_agentload_del AFTER DELETE ON {TICKETS} "
+        f"WHEN {_counted('OLD')} BEGIN {_sqlite_bump('OLD', -1)} END",
+    ]
+
+
+def _pg_sql() -> list[str]:
+    bump = (
+        f"INSERT INTO {LOADS} (agent_id, priority, open_count) VALUES (a, p, d) "  # noqa: S608
+        f"ON CONFLICT (priority, agent_id) DO UPDATE SET open_count = {LOADS}.open_count + EXCLUDED.open_count;"
+    )
+    changed = (
+        "OLD.assignee_id IS DISTINCT FROM NEW.assignee_id OR OLD.status IS DISTINCT FROM NEW.status "
+        "OR OLD.priority IS DISTINCT FROM NEW.priority"
+    )
+    return [
+        "CREATE OR REPLACE FUNCTION routing_agentload_bump(a bigint, p varchar, d integer) RETURNS void "
+        f"LANGUAGE plpgsql AS $$ BEGIN {bump} END $$",
+        "CREATE OR REPLACE FUNCTION routing_agentload_ticket() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP <> 'INSERT' AND {_counted('OLD')} THEN "
+        "PERFORM routing_agentload_bump(OLD.assignee_id, OLD.priority, -1); END IF; "
+        f"IF TG_OP <> 'DELETE' AND {_counted('NEW')} THEN "
+        "PERFORM routing_agentload_bump(NEW.assignee_id, NEW.priority, 1); END IF; "
+        "RETURN NULL; END $$",
+        f"DROP TRIGGER IF EXISTS routing_agentload_ins ON {TICKETS}",
+        f"DROP TRIGGER IF EXISTS routing_agentload_upd ON {TICKETS}",
+        f"DROP TRIGGER IF EXISTS routing_agentload_del ON {TICKETS}",
+        f"CREATE TRIGGER routing_agentload_ins AFTER INSERT ON {TICKETS} "
+        "FOR EACH ROW EXECUTE FUNCTION routing_agentload_ticket()",
+        f"CREATE TRIGGER routing_agentload_upd AFTER UPDATE OF assignee_id, status, priority ON {TICKETS} "
+        f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION routing_agentload_ticket()",
+        f"CREATE TRIGGER routing_agentload_del AFTER DELETE ON {TICKETS} "
+        "FOR EACH ROW EXECUTE FUNCTION routing_agentload_ticket()",
+    ]
+
+
+def _index_sql() -> str:
+    return f"CREATE INDEX IF NOT EXISTS {CONTINUITY_INDEX} ON {TICKETS} (organisation_id, assignee_id, updated_at)"
+
+
+def _recount_sql() -> list[str]:
+    return [
+        f"DELETE FROM {LOADS}",  # noqa: S608 - constant names
+        f"INSERT INTO {LOADS} (agent_id, priority, open_count) "  # noqa: S608 - constant names
+        f"SELECT assignee_id, priority, COUNT(*) FROM {TICKETS} "
+        f"WHERE assignee_id IS NOT NULL AND status IN ({_OPEN}) GROUP BY assignee_id, priority",
+    ]
+
+
+def _has_index(conn: Any) -> bool:
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cur.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [CONTINUITY_INDEX])
+        else:
+            cur.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = %s", [CONTINUITY_INDEX]
+            )
+        return cur.fetchone() is not None
+
+
+def _present(conn: Any) -> set[str]:
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cur.execute(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = to_regclass(%s)",
+                [TICKETS],
+            )
+        else:
+            cur.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TICKETS]
+            )
+        return {r[0] for r in cur.fetchall()}
+
+
+def install(conn: Any = None) -> None:
+    """Create the triggers and the continuity index and count the loads afresh (one
+    transaction: nothing half-installed)."""
+    conn = conn or default_connection
+    if conn.vendor not in ("postgresql", "sqlite"):
+        return
+    with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cur.execute(f"LOCK TABLE {TICKETS} IN SHARE ROW EXCLUSIVE MODE")
+        index = [] if _has_index(conn) else [_index_sql()]
+        for sql in (
+            *(_pg_sql() if conn.vendor == "postgresql" else _sqlite_sql()),
+            *index,
+            *_recount_sql(),
+        ):
+            cur.execute(sql)
+
+
+def uninstall(conn: Any = None, index: bool = True) -> None:
+    conn = conn or default_connection
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            for name in TRIGGERS:
+                cur.execute(f"DROP TRIGGER IF EXISTS {name} ON {TICKETS}")
+            cur.execute("DROP FUNCTION IF EXISTS routing_agentload_ticket()")
+            cur.execute("DROP FUNCTION IF EXISTS routing_agentload_bump(bigint, varchar, integer)")
+        elif conn.vendor == "sqlite":
+            for name in SQLITE_TRIGGERS:
+                cur.execute(f"DROP TRIGGER IF EXISTS {name}")
+        if index and conn.vendor in ("postgresql", "sqlite"):
+            cur.execute(f"DROP INDEX IF EXISTS {CONTINUITY_INDEX}")
+
+
+def ensure(conn: Any = None) -> bool:
+    """Reinstall the triggers (and recount) if any is missing; True when it had to."""
+    conn = conn or default_connection
+    if conn.vendor not in ("postgresql", "sqlite"):
+        return False
+    tables = set(conn.introspection.table_names())
+    if TICKETS not in tables or LOADS not in tables:
+        return False
+    wanted = set(TRIGGERS if conn.vendor == "postgresql" else SQLITE_TRIGGERS)
+    if wanted <= _present(conn):
+        if not _has_index(conn):
+            with conn.cursor() as cur:
+                cur.execute(_index_sql())
+        return False
+    install(conn)
+    return True
+
+
+def recount(conn: Any = None) -> None:
+    """Rebuild the counters from the tickets (repair; the triggers keep them exact)."""
+    conn = conn or default_connection
+    with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cur.execute(f"LOCK TABLE {TICKETS} IN SHARE ROW EXCLUSIVE MODE")
+        for sql in _recount_sql():
+            cur.execute(sql)
+
+
+def counted(conn: Any = None) -> dict[tuple[int, str], int]:
+    """The counters as stored, without zeros: ``{(agent id, priority): open tickets}``."""
+    conn = conn or default_connection
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT agent_id, priority, open_count FROM {LOADS} WHERE open_count <> 0")  # noqa: S608
+        return {(int(a), str(p)): int(n) for a, p, n in cur.fetchall()}
+
+
+def actual(conn: Any = None) -> dict[tuple[int, str], int]:
+    """The same counted from the tickets (what ``counted`` must equal)."""
+    conn = conn or default_connection
+    with conn.cursor() as cur:
+        cur.execute(
+            f"SELECT assignee_id, priority, COUNT(*) FROM {TICKETS} "  # noqa: S608 - constant names
+            f"WHERE assignee_id IS NOT NULL AND status IN ({_OPEN}) GROUP BY assignee_id, priority"
+        )
+        return {(int(a), str(p)): int(n) for a, p, n in cur.fetchall()}
+
+
+def int_array(ids: list[int]) -> str:
+    """A PostgreSQL array literal of integers (sent as one text parameter and cast in SQL:
+    cheaper to send than an adapted list of hundreds of ints)."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+
+
+def loads_of(ids: list[int], priority: str, conn: Any = None) -> dict[int, int]:
+    """Open tickets of ``priority`` per agent of ``ids`` (agents with none are absent)."""
+    conn = conn or default_connection
+    if not ids:
+        return {}
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cur.execute(
+                f"SELECT agent_id, open_count FROM {LOADS} WHERE priority = %s "  # noqa: S608
+                "AND agent_id = ANY(CAST(%s AS bigint[])) AND open_count <> 0",
+                [priority, int_array(ids)],
+            )
+        else:
+            cur.execute(
+                f"SELECT agent_id, open_count FROM {LOADS} WHERE priority = %s AND open_count <> 0",  # noqa: S608
+                [priority],
+            )
+        wanted = set(ids)
+        return {int(a): int(n) for a, n in cur.fetchall() if int(a) in wanted}
+
+
+def candidates(
+    ids: list[int],
+    priority: str,
+    organisation_id: int | None,
+    since: Any,
+    exclude_ticket: int | None,
+    conn: Any = None,
+) -> dict[int, tuple[int, bool]]:
+    """For each agent of ``ids``: open tickets of ``priority`` (the counters) and whether they
+    hold a ticket of the organisation updated since ``since`` other than ``exclude_ticket``
+    (continuity; one probe of the ``(organisation, assignee, updated_at)`` index per agent).
+    One statement, one round trip, whatever the number of agents."""
+    conn = conn or default_connection
+    if not ids:
+        return {}
+    if conn.vendor == "postgresql":
+        source, id_param = "unnest(CAST(%s AS bigint[])) AS a(id)", int_array(ids)
+        agent = "a.id"
+    else:
+        source, id_param = "json_each(%s) AS a", "[" + ",".join(str(int(i)) for i in ids) + "]"
+        agent = "a.value"
+    sql = (
+        f"SELECT {agent}, COALESCE(l.open_count, 0), EXISTS (SELECT 1 FROM {TICKETS} t "  # noqa: S608 - constant names
+        f"WHERE t.organisation_id = %s AND t.assignee_id = {agent} AND t.updated_at >= %s AND t.id <> %s) "
+        f"FROM {source} LEFT JOIN {LOADS} l ON l.priority = %s AND l.agent_id = {agent}"
+    )
+    org = organisation_id if organisation_id is not None else -1
+    with conn.cursor() as cur:
+        cur.execute(sql, [org, since, exclude_ticket or 0, id_param, priority])
+        return {int(a): (int(n), bool(r)) for a, n, r in cur.fetchall()}
