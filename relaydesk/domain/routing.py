@@ -287,8 +287,11 @@ def choose_lazily(
     better tie-break) the current choice; the key account's manager and backup are always
     fetched, and the manager's team comes first."""
     by_id = {a.id: a for a in agents}
+
     def can(a: Agent) -> bool:
-        return _could_take(a) and (not known_load or a.current(ticket.priority) < a.cap(ticket.priority))
+        return _could_take(a) and (
+            not known_load or a.current(ticket.priority) < a.cap(ticket.priority)
+        )
 
     takes = {a.id: can(a) for a in agents}
     fixed = [a for a in agents if not takes[a.id]]  # ineligible whatever is fetched
