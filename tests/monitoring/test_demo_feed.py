@@ -18,6 +18,9 @@ from relaydesk.monitoring.store import clear_caches, read_series
 SEED = 7
 
 
+FIXED_NOW = datetime(2026, 10, 20, 10, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def demo_world_loaded(db: Any, monkeypatch: pytest.MonkeyPatch) -> datetime:
     """The core demo world's rows (regions, services, organisations) and the monitoring part
@@ -27,7 +30,10 @@ def demo_world_loaded(db: Any, monkeypatch: pytest.MonkeyPatch) -> datetime:
     live.reset()
     monkeypatch.setenv("RELAYDESK_DEMO_DEGRADE_AFTER_S", "120")
     monkeypatch.setenv("RELAYDESK_DEMO_DEGRADE_MINUTES", "10")
-    now = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=40)
+    # A fixed instant, not the wall clock: the generated history has collector gaps whose
+    # place follows the load's start, and at some wall-clock minutes one fell exactly on the
+    # degraded StarHub minutes (no samples there to degrade). This instant has none there.
+    now = FIXED_NOW
     with transaction.atomic():
         demo_world.build(SEED)
     return now
