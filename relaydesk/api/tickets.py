@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -20,7 +21,7 @@ from relaydesk.core.models import Region, Team, User
 from relaydesk.domain import clock as clk
 from relaydesk.sla import engine
 from relaydesk.tickets import services
-from relaydesk.tickets.models import Attachment, AuditEntry, Message, Ticket
+from relaydesk.tickets.models import Attachment, AuditEntry, Message, Tag, Ticket
 
 from . import schemas as s
 from .auth import current_user, get_visible_ticket, require_scope, require_staff, visible_tickets
@@ -55,6 +56,21 @@ def _clock_out(c: clk.Clock, cal: Any, now_us: int) -> dict[str, Any]:
     }
 
 
+def _tag_names(t: Ticket) -> list[str]:
+    """The ticket's tag names, sorted: one small query by index (no ORM compilation)."""
+    prefetched = getattr(t, "_prefetched_objects_cache", {}).get("tags")
+    if prefetched is not None:
+        return sorted(tag.name for tag in prefetched)
+    link = Ticket.tags.through._meta
+    sql = (
+        f"SELECT g.name FROM {Tag._meta.db_table} g JOIN {link.db_table} l "  # noqa: S608 - model tables
+        "ON l.tag_id = g.id WHERE l.ticket_id = %s ORDER BY g.name"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [t.pk])
+        return [row[0] for row in cur.fetchall()]
+
+
 def ticket_out(t: Ticket, *, detail: bool = False, tags: list[str] | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": t.pk,
@@ -68,7 +84,7 @@ def ticket_out(t: Ticket, *, detail: bool = False, tags: list[str] | None = None
         "requester": _user_ref(t.requester),
         "assignee": _user_ref(t.assignee),
         "team": {"id": t.team.pk, "name": t.team.name} if t.team else None,
-        "tags": tags if tags is not None else [tag.name for tag in t.tags.all()],
+        "tags": tags if tags is not None else _tag_names(t),
         "context": {
             "app_id": t.app_id,
             "channel_name": t.channel_name,

@@ -218,7 +218,9 @@ def test_pages_api_ack_and_resolve(world: Any) -> None:
     rotation(world.apac, "SG day", [world.agent], ROT["rrule"], ROT["dtstart"], 540)
     EscalationChain.objects.create(name="G", priorities=["P1"])
     EscalationStep.objects.create(chain=EscalationChain.objects.get(), level=0, user=world.lead)
-    t = services.create_ticket(actor=world.carol, requester=world.carol, subject="down", priority="P1")
+    # Filed at 04:00 on a Sunday in Singapore, when the weekday day shift is off: a page.
+    sunday_night = utc(2026, 12, 5, 20, 0)
+    t = services.create_ticket(actor=world.carol, requester=world.carol, subject="down", priority="P1", now=sunday_night)
     page = Page.objects.get(ticket=t)
     api = world.api(world.agent_emea)
     code, body = api.get("/api/v1/pages", {"status": "open"})
