@@ -95,6 +95,30 @@ def test_list_shape_order_and_cursor(world) -> None:
     assert seen[0]["created_at"] == detail["created_at"]  # same time format as validated answers
 
 
+def test_list_items_say_what_the_detail_says(world) -> None:
+    """List items are built from plain rows, the detail from the model: the same fields agree
+    (people with and without names, team, region, tags, context and clock times)."""
+    api = world.api(world.alice)
+    ctx = {"region": "sg", "platform": "android", "sdk": "rtc-sdk", "affected_user_ids": ["u1", "u2"],
+           "problem_start": "2026-11-25T10:00:00Z"}
+    _, first = api.post("/api/v1/tickets", {"subject": "a", "priority": "P1", "tags": ["jitter", "echo"], "context": ctx})
+    api.post("/api/v1/tickets", {"subject": "b", "priority": "P3"})
+    world.agent.last_name = "Lin"
+    world.agent.save()
+    staff = world.api(world.lead)
+    patched = staff.patch(f"/api/v1/tickets/{first['id']}", {"assignee_id": world.agent.pk, "status": "open"})
+    assert patched[0] == 200
+    for viewer in (api, staff):
+        items = viewer.get("/api/v1/tickets", {"limit": 10})[1]["items"]
+        assert len(items) == 2
+        for item in items:
+            detail = viewer.get(f"/api/v1/tickets/{item['id']}")[1]
+            assert item == {k: detail[k] for k in item}, item["subject"]
+    item = next(i for i in staff.get("/api/v1/tickets")[1]["items"] if i["id"] == first["id"])
+    assert item["assignee"]["name"] == "Mei Lin" and item["tags"] == ["echo", "jitter"]
+    assert item["context"]["region"] == "sg" and item["requester"]["name"] == "Alice"
+
+
 def test_list_count_is_bounded_unless_asked(world, monkeypatch) -> None:
     from relaydesk.api import tickets as api_tickets
 

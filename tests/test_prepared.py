@@ -81,4 +81,23 @@ def test_a_builder_that_transforms_its_values_is_never_bound_wrongly(world: Any)
     for _ in range(2):
         assert [t.pk for t in prepared.fetch(("test", "shifted"), shifted, [ids[0]])] == [ids[0] + 1]
         assert [t.pk for t in prepared.fetch(("test", "doubled"), doubled, [ids[2]])] == [ids[2]]
-    assert prepared._compiled[("default", connection.vendor, ("test", "shifted"), 1)] is None
+    assert prepared._compiled[("default", connection.vendor, ("test", "shifted"), "i")] is None
+
+
+def test_strings_and_times_are_bound_like_integers(world: Any) -> None:
+    tickets = _tickets(world)
+    Ticket.objects.filter(pk=tickets["panda"].pk).update(status="pending_customer", priority="P1")
+    created = sorted(t.created_at for t in Ticket.objects.all())
+
+    def build(status: str, prio: str, since: Any) -> QuerySet[Ticket]:
+        return Ticket.objects.filter(status__in=[status], priority=prio, created_at__gte=since).order_by("pk")
+
+    cases = [("new", "P3", created[0]), ("pending_customer", "P1", created[0]), ("new", "P3", created[-1]), ("closed", "P3", created[0])]
+    for _ in range(2):
+        for status, prio, since in cases:
+            want = [t.pk for t in build(status, prio, since)]
+            assert [t.pk for t in prepared.fetch(("test", "typed"), build, [status, prio, since])] == want
+            flat = prepared.fetch(("test", "flat"), lambda *v: build(*v).values_list("pk", flat=True), [status, prio, since])
+            assert flat == want
+            assert prepared.count(("test", "count"), build, [status, prio, since]) == len(want)
+    assert prepared._compiled[("default", connection.vendor, ("test", "typed"), "ssd")] is not None

@@ -130,7 +130,7 @@ def require_admin(request: HttpRequest) -> User:
     return user
 
 
-def _visibility(user: User) -> tuple[str, list[int]] | None:
+def visibility(user: User) -> tuple[str, list[int]] | None:
     """The shape of a user's ticket filter and the values it binds (``None``: sees nothing).
     Customers see their organisation's tickets; agents the organisations their team serves
     plus what is assigned to them or their team; leads and admins all."""
@@ -150,12 +150,14 @@ def _visibility(user: User) -> tuple[str, list[int]] | None:
     return f"agent:{len(org_ids)}:{len(team)}", [user.pk, *org_ids, *team]
 
 
-def _visible_filter(qs: QuerySet[Ticket], shape: str, values: Sequence[int]) -> QuerySet[Ticket]:
+def visible_filter(qs: QuerySet[Ticket], shape: str, values: Sequence[int]) -> QuerySet[Ticket]:
     kind, _, rest = shape.partition(":")
     if kind == "org":
         return qs.filter(organisation_id=values[0])
     if kind == "all":
         return qs
+    if kind == "none":
+        return qs.none()
     n_orgs, n_team = (int(x) for x in rest.split(":"))
     cond = Q(assignee_id=values[0]) | Q(organisation_id__in=list(values[1 : 1 + n_orgs]))
     if n_team:
@@ -164,12 +166,12 @@ def _visible_filter(qs: QuerySet[Ticket], shape: str, values: Sequence[int]) -> 
 
 
 def visible_tickets(user: User, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
-    """The tickets a user may see (see ``_visibility``)."""
+    """The tickets a user may see (see ``visibility``)."""
     qs = qs if qs is not None else Ticket.objects.all()
-    vis = _visibility(user)
+    vis = visibility(user)
     if vis is None:
         return qs.none()
-    return _visible_filter(qs, *vis)
+    return visible_filter(qs, *vis)
 
 
 def visible_organisations(user: User) -> QuerySet[Organisation]:
@@ -203,7 +205,7 @@ def get_visible_ticket(user: User, ticket_id: int) -> Ticket:
 
     The API's hottest read: its SQL (nine joins and the tenancy filter) is compiled once per
     filter shape and process (``relaydesk.core.prepared``), then bound to new values."""
-    vis = _visibility(user)
+    vis = visibility(user)
     ticket: Ticket | None = None
     if vis is not None:
         shape, values = vis
@@ -211,7 +213,7 @@ def get_visible_ticket(user: User, ticket_id: int) -> Ticket:
         def build(*vals: int) -> QuerySet[Ticket]:
             qs = Ticket.objects.select_related(*_TICKET_RELATED)
             # One row by primary key: no ORDER BY.
-            return _visible_filter(qs, shape, vals[:-1]).filter(pk=vals[-1]).order_by()[:1]
+            return visible_filter(qs, shape, vals[:-1]).filter(pk=vals[-1]).order_by()[:1]
 
         found = prepared.fetch(("visible_ticket", shape), build, [*values, ticket_id])
         ticket = found[0] if found else None

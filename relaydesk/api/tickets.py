@@ -5,18 +5,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import NinjaJSONEncoder
 
-from relaydesk.core import lookups
+from relaydesk.core import lookups, prepared
 from relaydesk.core.models import Region, Team, User
 from relaydesk.domain import clock as clk
 from relaydesk.sla import engine
@@ -24,7 +25,15 @@ from relaydesk.tickets import services
 from relaydesk.tickets.models import Attachment, AuditEntry, Message, Tag, Ticket
 
 from . import schemas as s
-from .auth import current_user, get_visible_ticket, require_scope, require_staff, visible_tickets
+from .auth import (
+    current_user,
+    get_visible_ticket,
+    require_scope,
+    require_staff,
+    visibility,
+    visible_filter,
+    visible_tickets,
+)
 
 router = Router(tags=["tickets"])
 
@@ -243,22 +252,74 @@ class TicketFilters(Schema):
 
 
 SLA_STATE_VALUES = {"none", "ok", "warning", "breached", "paused"}
-_PERSON = ("id", "email", "first_name", "last_name")
-# What a list item shows (see ticket_out without detail): a page reads these columns only,
-# not the description, the clock internals or the people's profiles.
+# What a list item shows (see ticket_out without detail), read as plain rows: a page reads
+# these columns only (not the description, the clock internals or people's profiles) and
+# builds no model instances.
 LIST_COLUMNS = (
     "id", "number", "subject", "status", "priority", "category", "channel",
-    "organisation_id", "requester_id", "assignee_id", "team_id", "region_id",
-    "app_id", "channel_name", "sdk", "sdk_version", "platform", "affected_user_ids",
+    "organisation_id", "organisation__name",
+    "requester_id", "requester__email", "requester__first_name", "requester__last_name",
+    "assignee_id", "assignee__email", "assignee__first_name", "assignee__last_name",
+    "team_id", "team__name",
+    "app_id", "channel_name", "sdk", "sdk_version", "platform", "region__code", "affected_user_ids",
     "problem_start", "problem_end", "created_at", "updated_at", "solved_at", "closed_at",
     "reopen_count", "frt_due_at", "nrt_due_at", "ttr_due_at", "sla_state", "sla_due_at", "sla_sort_at",
-    "organisation__id", "organisation__name", "team__id", "team__name", "region__id", "region__code",
-    *(f"requester__{f}" for f in _PERSON), *(f"assignee__{f}" for f in _PERSON),
 )
 
 
-def _encode_cursor(t: Ticket) -> str:
-    raw = f"{t.sla_sort_at.astimezone(UTC).isoformat()}|{t.pk}"
+def _person(pk: int | None, email: str, first: str, last: str) -> dict[str, Any] | None:
+    if pk is None:
+        return None
+    return {"id": pk, "email": email, "name": f"{first} {last}".strip() or email}
+
+
+def _list_item(r: Sequence[Any], tags: list[str]) -> dict[str, Any]:
+    """A list item from a LIST_COLUMNS row: the same fields as ``ticket_out`` (a test checks)."""
+    return {
+        "id": r[0], "number": r[1], "subject": r[2], "status": r[3], "priority": r[4],
+        "category": r[5], "channel": r[6],
+        "organisation": {"id": r[7], "name": r[8]},
+        "requester": _person(*r[9:13]),
+        "assignee": _person(*r[13:17]),
+        "team": {"id": r[17], "name": r[18]} if r[17] is not None else None,
+        "tags": tags,
+        "context": {
+            "app_id": r[19], "channel_name": r[20], "sdk": r[21], "sdk_version": r[22],
+            "platform": r[23], "region": r[24], "affected_user_ids": r[25],
+            "problem_start": r[26], "problem_end": r[27],
+        },
+        "created_at": r[28], "updated_at": r[29], "solved_at": r[30], "closed_at": r[31],
+        "reopen_count": r[32],
+        "first_response_due_at": r[33], "next_response_due_at": r[34], "resolution_due_at": r[35],
+        "sla_state": r[36], "sla_due_at": r[37],
+    }
+
+
+
+def _filtered(qs: QuerySet[Ticket], spec: Sequence[tuple[str, int]], values: Sequence[Any]) -> QuerySet[Ticket]:
+    """Apply the list filters ``spec`` (name, number of values) with ``values`` in order."""
+    at = 0
+    for name, n in spec:
+        vals = values[at : at + n]
+        at += n
+        if name == "unassigned":
+            qs = qs.filter(assignee__isnull=True)
+        elif name == "updated_since":
+            qs = qs.filter(updated_at__gte=vals[0])
+        elif name == "q":
+            cond = Q(subject__icontains=vals[0])
+            if n == 2:
+                cond |= Q(number=vals[1])
+            qs = qs.filter(cond)
+        elif name in ("status", "priority", "sla_state"):
+            qs = qs.filter(**{f"{name}__in": list(vals)})
+        else:  # organisation, assignee, team
+            qs = qs.filter(**{f"{name}_id": vals[0]})
+    return qs
+
+
+def _encode_cursor(sla_sort_at: datetime, pk: int) -> str:
+    raw = f"{sla_sort_at.astimezone(UTC).isoformat()}|{pk}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -280,75 +341,97 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> HttpRes
     user = current_user(request)
     if not 1 <= filters.limit <= MAX_LIMIT:
         raise HttpError(422, f"limit: must be between 1 and {MAX_LIMIT}")
-    qs = visible_tickets(user)
+    vis = visibility(user) or ("none", [])
+    # The filters as a shape (which apply, how many values each) and the values they bind:
+    # each query below is compiled once per shape and process (relaydesk.core.prepared).
+    spec: list[tuple[str, int]] = []
+    values: list[Any] = list(vis[1])
+
+    def want(name: str, vals: list[Any]) -> None:
+        spec.append((name, len(vals)))
+        values.extend(vals)
+
     if filters.status:
-        qs = qs.filter(status__in=filters.status)
+        want("status", list(filters.status))
     if filters.priority:
-        qs = qs.filter(priority__in=filters.priority)
+        want("priority", list(filters.priority))
     if filters.organisation is not None:
-        qs = qs.filter(organisation_id=filters.organisation)
+        want("organisation", [filters.organisation])
     if filters.assignee is not None:
         if filters.assignee == "me":
-            qs = qs.filter(assignee_id=user.pk)
+            want("assignee", [user.pk])
         elif filters.assignee == "none":
-            qs = qs.filter(assignee__isnull=True)
+            want("unassigned", [])
         elif filters.assignee.isdigit():
-            qs = qs.filter(assignee_id=int(filters.assignee))
+            want("assignee", [int(filters.assignee)])
         else:
             raise HttpError(422, "assignee: give a user id, 'me' or 'none'")
     if filters.team is not None:
-        qs = qs.filter(team_id=filters.team)
+        want("team", [filters.team])
     if filters.sla_state:
         bad = set(filters.sla_state) - SLA_STATE_VALUES
         if bad:
             raise HttpError(422, f"sla_state: unknown {sorted(bad)}; use {sorted(SLA_STATE_VALUES)}")
-        qs = qs.filter(sla_state__in=filters.sla_state)
+        want("sla_state", list(filters.sla_state))
     if filters.updated_since is not None:
         if filters.updated_since.tzinfo is None:
             raise HttpError(422, "updated_since: give a time zone offset, e.g. 2026-11-25T00:00:00Z")
-        qs = qs.filter(updated_at__gte=filters.updated_since)
+        want("updated_since", [filters.updated_since])
     if filters.q:
         if len(filters.q) > 200:
             raise HttpError(422, "q: at most 200 characters")
         term = filters.q.strip().lstrip("#")
-        cond = Q(subject__icontains=term)
-        if term.isdigit():
-            cond |= Q(number=int(term))
-        qs = qs.filter(cond)
+        want("q", [term, int(term)] if term.isdigit() else [term])
+    shape = (vis[0], tuple(spec))
+    n_filter = len(values)
     # Counting is bounded: beyond COUNT_LIMIT matches the answer says so instead of counting
     # a whole large table on every page (see docs/decisions/0005-ticket-list-count.md).
     limit = None if filters.exact_count else COUNT_LIMIT
-    count = qs.order_by().count() if limit is None else qs.order_by()[: limit + 1].count()
-    page = qs
+
+    def matching(vals: Sequence[Any]) -> QuerySet[Ticket]:
+        return _filtered(visible_filter(Ticket.objects.all(), vis[0], vals[: len(vis[1])]), spec, vals[len(vis[1]) :])
+
+    def to_count(*vals: Any) -> QuerySet[Ticket]:
+        qs = matching(vals).order_by().values_list("id")
+        return qs if limit is None else qs[: limit + 1]
+
+    count = prepared.count(("tickets_count", shape, limit), to_count, values)
     if filters.cursor:
-        when, pk = _decode_cursor(filters.cursor)
-        page = page.filter(Q(sla_sort_at__gt=when) | Q(sla_sort_at=when, pk__gt=pk))
-    # Two steps: the page's ids from the queue indexes alone (no joins, no wide rows), then
-    # those rows with what a list item shows.
-    ids = list(page.order_by("sla_sort_at", "id").values_list("id", flat=True)[: filters.limit + 1])
-    by_id = {
-        r.pk: r
-        for r in Ticket.objects.filter(pk__in=ids)
-        .select_related("organisation", "requester", "assignee", "team", "region")
-        .only(*LIST_COLUMNS)
-        .order_by()
-    }
+        values.extend(_decode_cursor(filters.cursor))
+    after = len(values) > n_filter
+
+    def page_ids(*vals: Any) -> QuerySet[Ticket]:
+        page = matching(vals[:n_filter])
+        if after:
+            when, pk = vals[n_filter:]
+            page = page.filter(Q(sla_sort_at__gt=when) | Q(sla_sort_at=when, pk__gt=pk))
+        # The page's ids from the queue indexes alone (no joins, no wide rows) ...
+        return page.order_by("sla_sort_at", "id").values_list("id", flat=True)[: filters.limit + 1]
+
+    ids: list[int] = prepared.fetch(("tickets_page", shape, after, filters.limit), page_ids, values)
+
+    def page_rows(*pks: int) -> QuerySet[Any]:
+        # ... then those rows with what a list item shows.
+        return Ticket.objects.filter(pk__in=list(pks)).order_by().values_list(*LIST_COLUMNS)
+
+    by_id = {r[0]: r for r in prepared.fetch("tickets_rows", page_rows, ids)} if ids else {}
     rows = [by_id[i] for i in ids if i in by_id]
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
-    tags: dict[int, list[str]] = {r.pk: [] for r in rows}
+    tags: dict[int, list[str]] = {r[0]: [] for r in rows}
     if rows:
-        through = Ticket.tags.through.objects.filter(ticket_id__in=list(tags)).values_list(
-            "ticket_id", "tag__name"
-        )
-        for tid, name in through:
+
+        def tag_links(*pks: int) -> QuerySet[Any]:
+            return Ticket.tags.through.objects.filter(ticket_id__in=list(pks)).values_list("ticket_id", "tag__name")
+
+        for tid, name in prepared.fetch("tickets_tags", tag_links, list(tags)):
             tags[tid].append(name)
     data = {
         "count": count if limit is None else min(count, limit),
         "count_exact": limit is None or count <= limit,
         "count_limit": limit,
-        "items": [ticket_out(r, tags=sorted(tags[r.pk])) for r in rows],
-        "next": _encode_cursor(rows[-1]) if more and rows else None,
+        "items": [_list_item(r, sorted(tags[r[0]])) for r in rows],
+        "next": _encode_cursor(rows[-1][-1], rows[-1][0]) if more and rows else None,
     }
     # The page is built here from known columns and types (tests check it against
     # TicketListOut); re-validating 25-200 items per request would cost more than the query.
