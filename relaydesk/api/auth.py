@@ -44,6 +44,12 @@ def forget_token_cache() -> None:
         _graphs.clear()
 
 
+def _token_graph(token_id: int) -> QuerySet[APIToken]:
+    return APIToken.objects.select_related(
+        "user__organisation__plan", "user__organisation__home_region__calendar", "user__team"
+    ).filter(pk=token_id)
+
+
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer rdk_…``; the token's digest is looked up, never the secret."""
 
@@ -63,13 +69,8 @@ class TokenAuth(HttpBearer):
         if cached is not None and cached[1] == fresh and mono - cached[0] < USER_GRAPH_TTL_S:
             user, scopes = cached[2], cached[3]
         else:
-            found = (
-                APIToken.objects.select_related(
-                    "user__organisation__plan", "user__organisation__home_region__calendar", "user__team"
-                )
-                .filter(pk=token_id)
-                .first()
-            )
+            rows = prepared.fetch("token_graph", _token_graph, [token_id])
+            found = rows[0] if rows else None
             if found is None or not found.user.is_active:
                 return None
             user, scopes = found.user, list(found.scopes)
