@@ -143,11 +143,15 @@ def visibility(user: User) -> tuple[str, list[int]] | None:
         return "all", []
     # The organisations resolved first (a handful of ids), so the ticket query is a plain OR
     # of indexed columns with no join.
-    orgs = Q(account_manager_id=user.pk)
-    if user.team_id is not None:
-        orgs |= Q(support_teams=user.team_id)
-    org_ids = sorted(set(Organisation.objects.filter(orgs).values_list("pk", flat=True)))
     team = [user.team_id] if user.team_id is not None else []
+
+    def served(*vals: int) -> QuerySet[Any]:
+        orgs = Q(account_manager_id=vals[0])
+        if len(vals) > 1:
+            orgs |= Q(support_teams=vals[1])
+        return Organisation.objects.filter(orgs).values_list("pk", flat=True)
+
+    org_ids = sorted(set(prepared.fetch("served_orgs", served, [user.pk, *team])))
     return f"agent:{len(org_ids)}:{len(team)}", [user.pk, *org_ids, *team]
 
 
