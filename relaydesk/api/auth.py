@@ -192,7 +192,7 @@ def visible_organisations(user: User) -> QuerySet[Organisation]:
     return Organisation.objects.filter(cond).distinct()
 
 
-_TICKET_RELATED = (
+TICKET_RELATED = (
     "organisation__plan",
     "organisation__home_region",
     "requester",
@@ -205,23 +205,29 @@ _TICKET_RELATED = (
 )
 
 
-def get_visible_ticket(user: User, ticket_id: int) -> Ticket:
-    """One ticket the user may see, with the related rows its detail shows, or 404.
+def find_visible_ticket(user: User, ticket_id: int, related: tuple[str, ...] = TICKET_RELATED) -> Ticket | None:
+    """One ticket the user may see, with ``related`` rows joined in, or ``None``.
 
-    The API's hottest read: its SQL (nine joins and the tenancy filter) is compiled once per
-    filter shape and process (``relaydesk.core.prepared``), then bound to new values."""
+    The hottest read of the product (API detail, update, messages; the console's ticket
+    page): its SQL (the joins and the tenancy filter) is compiled once per filter shape and
+    process (``relaydesk.core.prepared``), then bound to new values."""
     vis = visibility(user)
-    ticket: Ticket | None = None
-    if vis is not None:
-        shape, values = vis
+    if vis is None:
+        return None
+    shape, values = vis
 
-        def build(*vals: int) -> QuerySet[Ticket]:
-            qs = Ticket.objects.select_related(*_TICKET_RELATED)
-            # One row by primary key: no ORDER BY.
-            return visible_filter(qs, shape, vals[:-1]).filter(pk=vals[-1]).order_by()[:1]
+    def build(*vals: int) -> QuerySet[Ticket]:
+        qs = Ticket.objects.select_related(*related)
+        # One row by primary key: no ORDER BY.
+        return visible_filter(qs, shape, vals[:-1]).filter(pk=vals[-1]).order_by()[:1]
 
-        found = prepared.fetch(("visible_ticket", shape), build, [*values, ticket_id])
-        ticket = found[0] if found else None
+    found = prepared.fetch(("visible_ticket", shape, related), build, [*values, ticket_id])
+    return found[0] if found else None
+
+
+def get_visible_ticket(user: User, ticket_id: int) -> Ticket:
+    """``find_visible_ticket`` for the API: 404 when missing or not the user's."""
+    ticket = find_visible_ticket(user, ticket_id)
     if ticket is None:
         # Same answer for "does not exist" and "not yours": no probing across tenants.
         raise HttpError(404, f"ticket {ticket_id} not found")

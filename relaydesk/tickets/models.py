@@ -205,7 +205,9 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["organisation", "status"], name="ticket_org_status"),
+            # An organisation's tickets newest first ("recent tickets" beside a ticket); a filter
+            # on organisation and status uses ticket_status_scope below.
+            models.Index(fields=["organisation", "id"], name="ticket_org_recent"),
             models.Index(fields=["sla_sort_at", "id"], name="ticket_queue_order"),
             # The same queue order within one organisation (every customer's list) and for one
             # assignee ("mine"): a page is an index range, not a sort of all their tickets.

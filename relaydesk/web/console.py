@@ -14,7 +14,12 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from relaydesk.api.auth import visible_organisations, visible_tickets
+from relaydesk.api.auth import (
+    TICKET_RELATED,
+    find_visible_ticket,
+    visible_organisations,
+    visible_tickets,
+)
 from relaydesk.core.models import LANGUAGES, Region, User
 from relaydesk.sla.models import PRIORITIES
 from relaydesk.tickets import services
@@ -83,15 +88,7 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
 
 
 def _ticket(user: User, ticket_id: int) -> Ticket:
-    ticket = (
-        visible_tickets(user)
-        .select_related(
-            "organisation__plan", "organisation__home_region", "organisation__account_manager",
-            "requester", "assignee", "team", "region", "sla_rule", "sla_policy", "sla_calendar",
-        )
-        .filter(pk=ticket_id)
-        .first()
-    )
+    ticket = find_visible_ticket(user, ticket_id, (*TICKET_RELATED, "organisation__account_manager"))
     if ticket is None:
         raise Http404(_("Ticket not found."))
     return ticket
