@@ -47,7 +47,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, models, transaction
 
-from relaydesk.core.models import Region
+from relaydesk.core.models import Region, Service
 from relaydesk.detection import (
     QUALITY_METRICS,
     IncidentCandidate,
@@ -219,10 +219,12 @@ def _read(
     end: int,
     *,
     cached: bool = True,
+    ids: tuple[int, int] | None = None,
 ) -> dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
     """Per location, (mean, weight) over ``hours`` (60 minutes each, concatenated); minutes at
     or after ``end`` are NaN. Reads only hours not cached as final; ``cached=False`` reads
-    everything and leaves the sweep's cache alone (a one-off look at some other window)."""
+    everything and leaves the sweep's cache alone (a one-off look at some other window).
+    ``ids``: the service and region primary keys, if known (saves two look-ups a read)."""
     cache = _cache.hours.setdefault((service, region, metric, by), {}) if cached else {}
     want = set(hours)
     for h in [h for h in cache if h not in want]:  # keep only what this sweep needs
@@ -235,7 +237,7 @@ def _read(
             for h in range(first, last + 1):
                 cache[h] = _Hour(False, {})
             continue
-        got = read_series_by(service, region, metric, lo, hi, by=by)
+        got = read_series_by(*(ids or (service, region)), metric, lo, hi, by=by)
         n = (last - first + 1) * 60
         per_loc: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
         for key, ser in got.items():
@@ -374,8 +376,12 @@ def _score_place(
     by = "carrier" if place["carriers"] or not place["nodes"] else "node"
     metrics = sorted(place["metrics"] & set(QUALITY_METRICS))
     in_window = (ts >= w0) & (ts < end)
+    sid = Service.objects.filter(code=service).values_list("pk", flat=True).first()
+    rid = Region.objects.filter(code=region).values_list("pk", flat=True).first()
+    ids = (sid, rid) if sid is not None and rid is not None else None
     data = {
-        metric: _read(service, region, metric, by, hours, end, cached=cached) for metric in metrics
+        metric: _read(service, region, metric, by, hours, end, cached=cached, ids=ids)
+        for metric in metrics
     }
     recent = [
         (metric, loc, m, w)
@@ -403,7 +409,7 @@ def _score_place(
         base.append(got.baseline[in_window[lo:]])
     traffic = None
     if "concurrent_users" in place["metrics"]:
-        users = _read(service, region, "concurrent_users", by, hours, end, cached=cached)
+        users = _read(service, region, "concurrent_users", by, hours, end, cached=cached, ids=ids)
         data["concurrent_users"] = users
         traffic = {
             (service, region, loc): np.nan_to_num(m[in_window]) for loc, (m, _w) in users.items()
