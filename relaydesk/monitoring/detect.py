@@ -237,7 +237,9 @@ def _read(
             for h in range(first, last + 1):
                 cache[h] = _Hour(False, {})
             continue
-        got = read_series_by(*(ids or (service, region)), metric, lo, hi, by=by)
+        svc: str | int = service if ids is None else ids[0]
+        reg: str | int = region if ids is None else ids[1]
+        got = read_series_by(svc, reg, metric, lo, hi, by=by)
         n = (last - first + 1) * 60
         per_loc: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
         for key, ser in got.items():
@@ -356,7 +358,8 @@ class PlaceScores:
 
     @property
     def window_ts(self) -> np.ndarray[Any, Any]:
-        return self.ts[self.in_window]
+        window: np.ndarray[Any, Any] = self.ts[self.in_window]
+        return window
 
 
 def _score_place(
