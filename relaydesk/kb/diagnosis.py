@@ -85,17 +85,6 @@ DOMAIN_LEVELS: dict[str, tuple[tuple[float, str], ...]] = {
     "packet_loss_pct": ((5.0, "loss_poor"), (1.0, "loss_noticeable")),
 }
 
-METRIC_WORDS: dict[str, tuple[str, str]] = {
-    "rtt_ms": ("round-trip time", "往返时延"),
-    "jitter_ms": ("jitter", "抖动"),
-    "packet_loss_pct": ("packet loss", "丢包率"),
-    "join_success_rate": ("join success", "加入成功率"),
-    "join_in_5s_rate": ("joins within 5 s", "5 秒内加入成功率"),
-    "video_freeze_rate": ("video freeze", "视频卡顿率"),
-    "audio_freeze_rate": ("audio freeze", "音频卡顿率"),
-    "bitrate_kbps": ("bitrate", "码率"),
-}
-
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "degraded_carrier": "Degradation on carrier {carrier} in region {region} from {start} to {end}",
@@ -140,6 +129,15 @@ WORDS: dict[str, dict[str, str]] = {
         "channel": "Channel / room",
         "check": "Diagnose",
         "channel_help": "Paste a channel or room name from your logs to use the region and time of your ticket about it.",
+        # metric names (by catalogue name)
+        "rtt_ms": "round-trip time",
+        "jitter_ms": "jitter",
+        "packet_loss_pct": "packet loss",
+        "join_success_rate": "join success",
+        "join_in_5s_rate": "joins within 5 s",
+        "video_freeze_rate": "video freeze",
+        "audio_freeze_rate": "audio freeze",
+        "bitrate_kbps": "bitrate",
     },
     "zh-Hans": {
         "degraded_carrier": "{region} 区域的运营商 {carrier} 在 {start} 至 {end} 期间网络质量下降",
@@ -184,6 +182,14 @@ WORDS: dict[str, dict[str, str]] = {
         "channel": "频道 / 房间",
         "check": "诊断",
         "channel_help": "粘贴日志中的频道或房间名，即可使用您相关工单中的区域和时间。",
+        "rtt_ms": "往返时延",
+        "jitter_ms": "抖动",
+        "packet_loss_pct": "丢包率",
+        "join_success_rate": "加入成功率",
+        "join_in_5s_rate": "5 秒内加入成功率",
+        "video_freeze_rate": "视频卡顿率",
+        "audio_freeze_rate": "音频卡顿率",
+        "bitrate_kbps": "码率",
     },
 }
 
@@ -786,7 +792,7 @@ def _findings(
                 "score": _num(float(peak.max())) if len(peak) else None,
                 "domain_level": level,
                 "text": WORDS[lang]["finding"].format(
-                    metric=METRIC_WORDS[j.metric][1 if lang == "zh-Hans" else 0],
+                    metric=WORDS[lang][j.metric],
                     value=show_value(spec, value),
                     usual="—" if usual is None else show_value(spec, usual),
                     tail=tail,

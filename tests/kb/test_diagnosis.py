@@ -146,6 +146,9 @@ def test_explanations_use_the_domain_levels_then_the_usual_level() -> None:
     assert diagnosis.explain(m["bitrate_kbps"], 700.0, 1400.0, "en")[0] == " — 50 % below usual"
     assert diagnosis.explain(m["video_freeze_rate"], 0.05, None, "en") == ("", None)
     assert diagnosis.show_value(m["join_in_5s_rate"], 0.873) == "87.3 %"
+    # both languages have every word, metric names included
+    assert set(diagnosis.WORDS["en"]) == set(diagnosis.WORDS["zh-Hans"])
+    assert set(diagnosis.QUALITY_METRICS) <= set(diagnosis.WORDS["en"])
 
 
 def test_buckets_keep_each_buckets_worst_minute() -> None:
