@@ -139,6 +139,8 @@ class _Offsets:
     def __init__(self, tz: str | None) -> None:
         self.zone = ZoneInfo(tz) if tz else None
         self.cache: dict[int, int] = {}
+        self.span_lo = 0  # offsets of hours span_lo, span_lo + 1, ... (for many())
+        self.span: I64 = np.zeros(0, dtype=np.int64)
 
     def of(self, hour: int) -> int:
         if self.zone is None:
@@ -152,8 +154,26 @@ class _Offsets:
             self.cache[hour] = off
         return off
 
+    def _range(self, lo: int, hi: int) -> I64:
+        return np.fromiter((self.of(h) for h in range(lo, hi)), dtype=np.int64, count=hi - lo)
+
     def many(self, hours: I64) -> I64:
-        return np.fromiter((self.of(int(h)) for h in hours), dtype=np.int64, count=len(hours))
+        if self.zone is None or len(hours) == 0:
+            return np.zeros(len(hours), dtype=np.int64)
+        if len(hours) < 32:  # the streaming path: a few hours at a time
+            return np.fromiter((self.of(int(h)) for h in hours), dtype=np.int64, count=len(hours))
+        # The batch path asks for long runs of hours, shifted by each reference lag: keep
+        # one contiguous table, extended at either end as needed, and index it.
+        lo, hi = int(hours.min()), int(hours.max()) + 1
+        if not len(self.span):
+            self.span_lo, self.span = lo, self._range(lo, hi)
+        if lo < self.span_lo:
+            self.span = np.concatenate([self._range(lo, self.span_lo), self.span])
+            self.span_lo = lo
+        top = self.span_lo + len(self.span)
+        if hi > top:
+            self.span = np.concatenate([self.span, self._range(top, hi)])
+        return self.span[hours - self.span_lo]
 
 
 def _ref_hours(hours: I64, offsets: _Offsets, lag_h: int) -> I64:

@@ -3,26 +3,33 @@ time window (at most 24 h).
 
 What it gathers (all read-only):
 
-* per quality metric, per carrier (and for the region as a whole), the per-minute values of
-  the window from the telemetry rollups (``monitoring.store.read_series_by``) against the
-  usual level: for each hour of the window, the median over the previous
-  ``BASELINE_DAYS`` days of that same *local* hour's weighted mean (so DST is followed);
-* minutes that are worse than the usual level by more than the metric's smallest change
-  that matters (``detection.metrics``: ``min_abs`` and ``min_rel``, in its "worse"
-  direction; for a rate where lower is worse, judged on the failure share) and runs of at
-  least ``MIN_RUN`` such minutes (gaps of up to ``MAX_GAP`` minutes bridged);
+* the incident detector's view of the place over the window (``monitoring.detect``'s
+  ``score_window``: the detection sweep's own reads of the telemetry rollups, per-series
+  scores against the seasonal baseline and grouping into incident candidates), so the
+  customer's answer is what monitoring concludes: per quality metric and carrier (or edge
+  node), and for the region as a whole, the per-minute values against the usual level, the
+  detector's scores and the minutes it judges degraded (``bad_minutes``);
 * incidents of the service and region overlapping the window (public fields only);
 * the organisation's own footprint in the place and window (never another organisation's);
 * three knowledge-base articles for the region/service/symptom, as the reader may see them;
-* a verdict sentence in the reader's language (``en`` / ``zh-Hans``).
+* a verdict sentence in the reader's language (``en`` / ``zh-Hans``): each carrier the
+  detector's grouping found affected, when, and its worst metrics against the usual level,
+  explained with the field's conventions from the domain primer (``DOMAIN_LEVELS``: "packet
+  loss 9.4 % against a usual 0.4 % — above the 5 % at which quality is poor"); the levels
+  explain, they do not decide.
+
+Windows longer than ``LONG_WINDOW`` come back in ``BUCKET_MIN``-minute buckets that keep each
+bucket's worst minute (``points``; the answer's ``series_resolution`` says which).
 
 A pasted channel/room name is matched to the organisation's recent tickets (typed context)
-to fill region, window and app ID when they were not given.
+to fill region, window and app ID when they were not given. ``run`` is the one entry for the
+API and both pages: raw parameters in, a :class:`Diagnosis` or a :class:`DiagnosisError` out.
 """
 
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,34 +37,73 @@ from urllib.parse import urlencode
 
 import numpy as np
 from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
 
 from relaydesk.core.models import Organisation, Region, Service, User
+from relaydesk.detection import DEFAULT_GROUPING as GROUPING
+from relaydesk.detection import score_series_detailed
 from relaydesk.detection.metrics import METRICS, QUALITY_METRICS, MetricSpec
 from relaydesk.incidents.models import Incident
+from relaydesk.monitoring.detect import PlaceScores, score_window
 from relaydesk.monitoring.footprint import footprint_rows
 from relaydesk.monitoring.models import Carrier
-from relaydesk.monitoring.store import read_series_by
 from relaydesk.tickets.models import Ticket
 
 from . import search
 
 MAX_WINDOW = timedelta(hours=24)
-BASELINE_DAYS = 7
-MIN_RUN = 3  # minutes
-MAX_GAP = 2  # minutes bridged inside a run
+LONG_WINDOW = timedelta(hours=6)  # longer windows: one point per BUCKET_MIN minutes
+BUCKET_MIN = 5
 CHANNEL_LOOKBACK = timedelta(days=30)
 DEFAULT_SERVICE = "rtc"
 LANGS = ("en", "zh-Hans")
 REGION_KEY = "region"  # the place as a whole (all carriers merged)
 
+# What the answer's series are made of (``points``), by step in minutes.
+RESOLUTIONS: dict[int, dict[str, Any]] = {
+    1: {
+        "step_minutes": 1,
+        "point": "minute",
+        "explain": "one point per minute with data: the minute's session-weighted mean",
+    },
+    BUCKET_MIN: {
+        "step_minutes": BUCKET_MIN,
+        "point": "worst",
+        "explain": f"windows over {LONG_WINDOW.seconds // 3600} h: one point per "
+        f"{BUCKET_MIN}-minute bucket with data, its worst minute (highest where higher is "
+        "worse, lowest otherwise) with that minute's usual level; degraded if any minute of "
+        "the bucket was, score the bucket's highest",
+    },
+}
+
+# Conventions of the field (shared DOMAIN.md, "Network quality metrics") that explain a
+# finding: the first level a value is beyond names what it means. The verdict is the
+# detector's; these only say what the number means to a user.
+DOMAIN_LEVELS: dict[str, tuple[tuple[float, str], ...]] = {
+    "rtt_ms": ((400.0, "sdk_warns"),),
+    "jitter_ms": ((30.0, "sdk_warns"),),
+    "packet_loss_pct": ((5.0, "loss_poor"), (1.0, "loss_noticeable")),
+}
+
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "degraded_carrier": "Degradation on carrier {carrier} in region {region} from {start} to {end}",
         "degraded_region": "Degradation in region {region} from {start} to {end}",
+        "degraded_node": "Degradation at edge node {node} in region {region} from {start} to {end}",
         "incident": " (incident #{id})",
+        "detail": ": ",
+        "finding": "{metric} {value} against a usual {usual}{tail}",
+        "finding_sep": ", ",
+        "sdk_warns": " — above the {level} at which common RTC SDKs warn",
+        "loss_poor": " — above the {level} at which quality is poor",
+        "loss_noticeable": " — above the {level} that users notice when it lasts",
+        "points_below": " — {n} points below usual",
+        "pct_below": " — {p} % below usual",
+        "times_usual": " — {x}× the usual level",
         "incident_only": "No anomaly in the measurements we have for region {region} then, but incident #{id} ({title}) overlapped your window.",
         "clean": "No network anomaly in your region then — check these articles.",
         "no_data": "We have no network measurements for region {region} in that window — check these articles.",
+        "no_baseline": "We have network measurements for region {region} in that window, but not yet enough history to know its usual level — check these articles.",
         "subject": "Problem in {region} ({service}) {start}–{end}",
         "title": "Is it us or the network?",
         "metrics": "Network quality against the usual level",
@@ -74,6 +120,7 @@ WORDS: dict[str, dict[str, str]] = {
         "worst": "Worst",
         "bad_minutes": "Degraded minutes",
         "all_carriers": "All carriers",
+        "no_carrier": "Without a carrier",
         "region": "Region",
         "service": "Service",
         "start": "From",
@@ -82,14 +129,34 @@ WORDS: dict[str, dict[str, str]] = {
         "channel": "Channel / room",
         "check": "Diagnose",
         "channel_help": "Paste a channel or room name from your logs to use the region and time of your ticket about it.",
+        # metric names (by catalogue name)
+        "rtt_ms": "round-trip time",
+        "jitter_ms": "jitter",
+        "packet_loss_pct": "packet loss",
+        "join_success_rate": "join success",
+        "join_in_5s_rate": "joins within 5 s",
+        "video_freeze_rate": "video freeze",
+        "audio_freeze_rate": "audio freeze",
+        "bitrate_kbps": "bitrate",
     },
     "zh-Hans": {
         "degraded_carrier": "{region} 区域的运营商 {carrier} 在 {start} 至 {end} 期间网络质量下降",
         "degraded_region": "{region} 区域在 {start} 至 {end} 期间网络质量下降",
+        "degraded_node": "{region} 区域的边缘节点 {node} 在 {start} 至 {end} 期间网络质量下降",
         "incident": "（故障 #{id}）",
+        "detail": "：",
+        "finding": "{metric} {value}（平常 {usual}{tail}）",
+        "finding_sep": "、",
+        "sdk_warns": "，超过常见 RTC SDK 告警的 {level}",
+        "loss_poor": "，超过通话质量变差的 {level}",
+        "loss_noticeable": "，超过持续时用户可察觉的 {level}",
+        "points_below": "，比平常低 {n} 个百分点",
+        "pct_below": "，比平常低 {p} %",
+        "times_usual": "，为平常的 {x} 倍",
         "incident_only": "当时 {region} 区域的测量数据未见异常，但故障 #{id}（{title}）与您选择的时间段重叠。",
         "clean": "当时您所在区域没有网络异常——请查看以下文章。",
         "no_data": "该时间段内我们没有 {region} 区域的网络测量数据——请查看以下文章。",
+        "no_baseline": "该时间段内我们有 {region} 区域的网络测量数据，但历史数据还不足以判断平常水平——请查看以下文章。",
         "subject": "{region}（{service}）{start}–{end} 出现问题",
         "title": "是我们的问题还是网络的问题？",
         "metrics": "网络质量与平常水平对比",
@@ -106,6 +173,7 @@ WORDS: dict[str, dict[str, str]] = {
         "worst": "最差",
         "bad_minutes": "异常分钟数",
         "all_carriers": "全部运营商",
+        "no_carrier": "未标明运营商",
         "region": "区域",
         "service": "服务",
         "start": "开始",
@@ -114,6 +182,14 @@ WORDS: dict[str, dict[str, str]] = {
         "channel": "频道 / 房间",
         "check": "诊断",
         "channel_help": "粘贴日志中的频道或房间名，即可使用您相关工单中的区域和时间。",
+        "rtt_ms": "往返时延",
+        "jitter_ms": "抖动",
+        "packet_loss_pct": "丢包率",
+        "join_success_rate": "加入成功率",
+        "join_in_5s_rate": "5 秒内加入成功率",
+        "video_freeze_rate": "视频卡顿率",
+        "audio_freeze_rate": "音频卡顿率",
+        "bitrate_kbps": "码率",
     },
 }
 
@@ -165,7 +241,12 @@ class Diagnosis:
     lang: str
     verdict: str
     degraded: bool
+    verdict_kind: str = ""  # network, incident, not_network, no_data, no_baseline
     carriers: list[dict[str, Any]] = field(default_factory=list)  # per carrier + region
+    findings: list[dict[str, Any]] = field(default_factory=list)  # bad metrics, worst first
+    detections: list[dict[str, Any]] = field(default_factory=list)  # detector's candidates
+    coverage: float = 0.0  # share of the window's minutes with measurements
+    resolution: dict[str, Any] = field(default_factory=dict)  # what a series point is
     incidents: list[dict[str, Any]] = field(default_factory=list)
     footprint: dict[str, Any] = field(default_factory=dict)
     articles: list[dict[str, Any]] = field(default_factory=list)
@@ -314,46 +395,130 @@ def build_query(
     return Query(org, reg, svc, t0, t1, app, chan, ticket.number if ticket is not None else None)
 
 
+def run(
+    user: User,
+    params: Mapping[str, Any],
+    lang: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> Diagnosis:
+    """The whole self-diagnosis from raw parameters (``organisation``, ``region``,
+    ``service``, ``start``, ``end``, ``app_id``, ``channel``; missing or empty ones are not
+    given), as the API and the customer and staff pages receive them. ``organisation`` may
+    be the number as text (a form). Raises :class:`DiagnosisError` naming the field."""
+    org = params.get("organisation")
+    if isinstance(org, str):
+        org = org.strip()
+        if org and not org.isdigit():
+            raise DiagnosisError("organisation", _("give the organisation's number"))
+        org = int(org) if org else None
+    q = build_query(
+        user,
+        organisation=org,
+        region=params.get("region"),
+        service=params.get("service"),
+        start=params.get("start"),
+        end=params.get("end"),
+        app_id=params.get("app_id"),
+        channel=params.get("channel"),
+        now=now,
+    )
+    return diagnose(user, q, language(lang, user))
+
+
 # -- the numbers (pure NumPy helpers) ---------------------------------------------------------
 
 
-def worse_by(spec: MetricSpec, value: Any, usual: Any) -> Any:
-    """How much worse than usual (in the metric's unit; <= 0: not worse) and the smallest
-    change that matters there; NaN where either is missing."""
+def bad_minutes(score: Any, instant: Any) -> Any:
+    """Minutes the detector judges degraded, on the minutes themselves: its score reaches the
+    grouping's ``series_threshold`` at the minute or at the next one (persistence confirms a
+    minute one minute late), and the minute itself scored at least the grouping's ``floor``
+    (so the confirmation's one-minute tail after a problem is not counted). NaN: not bad."""
+    s = np.nan_to_num(np.asarray(score, dtype=np.float64), nan=0.0)
+    i = np.nan_to_num(np.asarray(instant, dtype=np.float64), nan=0.0)
+    confirmed = s >= GROUPING.series_threshold
+    confirmed_next = np.concatenate([confirmed[1:], [False]])
+    return (confirmed | confirmed_next) & (i >= GROUPING.floor)
+
+
+def worst_index(spec: MetricSpec, value: Any, where: Any) -> int | None:
+    """Index of the worst value (in the metric's worse direction) among ``where``; None if no
+    value there."""
     v = np.asarray(value, dtype=np.float64)
-    b = np.asarray(usual, dtype=np.float64)
-    if spec.worse == "higher":
-        delta = v - b
-        ref = b
-    else:
-        delta = b - v
-        ref = (spec.scale - b) if spec.is_rate else b  # usual failure share for rates
-    need = np.maximum(spec.min_abs, spec.min_rel * np.abs(ref))
-    return delta, need
+    sel = np.asarray(where, dtype=bool) & ~np.isnan(v)
+    if not np.any(sel):
+        return None
+    pick = np.where(sel, v if spec.worse == "higher" else -v, -np.inf)
+    return int(np.argmax(pick))
 
 
-def degraded_mask(spec: MetricSpec, value: Any, usual: Any) -> Any:
-    delta, need = worse_by(spec, value, usual)
-    with np.errstate(invalid="ignore"):
-        return np.nan_to_num(delta, nan=-1.0) >= need
+def points(
+    spec: MetricSpec, ts: Any, value: Any, usual: Any, score: Any, bad: Any, step: int
+) -> list[dict[str, Any]]:
+    """The series for the JSON answer. ``step`` 1: one point per minute with data (the
+    minute's session-weighted mean). ``step`` > 1: one point per ``step``-minute bucket with
+    data: its worst minute (value and usual level of that minute), ``degraded`` if any of
+    its minutes was, ``score`` the highest; a spike is never averaged away. Minutes without
+    data give no point (no data is not zero)."""
+    n = len(ts)
+    k = -(-n // step)
+
+    def buckets(a: Any, fill: Any) -> Any:
+        a = np.asarray(a)
+        return np.concatenate([a, np.full(k * step - n, fill, dtype=a.dtype)]).reshape(k, step)
+
+    v = buckets(np.asarray(value, dtype=np.float64), np.nan)
+    signed = np.where(np.isnan(v), -np.inf, v if spec.worse == "higher" else -v)
+    j = np.argmax(signed, axis=1)
+    rows = np.arange(k)
+    worst = v[rows, j]
+    at = np.asarray(ts)[rows * step]
+    normal = buckets(np.asarray(usual, dtype=np.float64), np.nan)[rows, j]
+    degraded = buckets(np.asarray(bad, dtype=bool), False).any(axis=1)
+    top = np.nan_to_num(buckets(np.asarray(score, dtype=np.float64), np.nan), nan=-1.0).max(1)
+    return [
+        {
+            "at": datetime.fromtimestamp(int(at[i]), UTC),
+            "value": _num(float(worst[i])),
+            "usual": _num(float(normal[i])),
+            "degraded": bool(degraded[i]),
+            "score": _num(float(top[i])) if top[i] >= 0 else None,
+        }
+        for i in np.flatnonzero(~np.isnan(worst))
+    ]
 
 
-def runs(mask: Any, min_run: int = MIN_RUN, max_gap: int = MAX_GAP) -> list[tuple[int, int]]:
-    """Index ranges [i, j) of True runs of at least ``min_run`` after bridging gaps of up to
-    ``max_gap`` False entries between True ones."""
-    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-    out: list[tuple[int, int]] = []
-    if idx.size == 0:
-        return out
-    lo = prev = int(idx[0])
-    for i in idx[1:]:
-        i = int(i)
-        if i - prev - 1 > max_gap:
-            out.append((lo, prev + 1))
-            lo = i
-        prev = i
-    out.append((lo, prev + 1))
-    return [(a, b) for a, b in out if int(np.count_nonzero(np.asarray(mask)[a:b])) >= min_run]
+def show_value(spec: MetricSpec, value: float) -> str:
+    """A value as people read it: ratios as percentages, one decimal for percentages."""
+    if spec.unit == "ratio":
+        return f"{value * 100:.1f} %"
+    if spec.unit == "%":
+        return f"{value:.1f} %"
+    return f"{value:.0f} {spec.unit}"
+
+
+def explain(
+    spec: MetricSpec, value: float, usual: float | None, lang: str
+) -> tuple[str, float | None]:
+    """The explanatory tail of a finding and the DOMAIN level it crosses (None if none):
+    "above the 5 % at which quality is poor" for the metrics the field has a fixed level for
+    (DOMAIN_LEVELS), else how far from the usual level. The verdict itself is the
+    detector's; these levels only say what the number means."""
+    w = WORDS[lang]
+    for level, why in DOMAIN_LEVELS.get(spec.name, ()):
+        crossed = value > level if spec.worse == "higher" else value < level
+        if crossed:
+            return w[why].format(level=f"{level:g} {spec.unit}"), level
+    if usual is None or usual != usual:
+        return "", None
+    if spec.is_rate and spec.worse == "lower":
+        points_below = (usual - value) * (100.0 / spec.scale)
+        return w["points_below"].format(n=f"{points_below:.1f}"), None
+    if spec.worse == "lower" and usual > 0:
+        return w["pct_below"].format(p=f"{(1 - value / usual) * 100:.0f}"), None
+    if spec.worse == "higher" and usual > 0:
+        return w["times_usual"].format(x=f"{value / usual:.1f}"), None
+    return "", None
 
 
 def _merge(parts: list[tuple[Any, Any]]) -> tuple[Any, Any]:
@@ -366,85 +531,59 @@ def _merge(parts: list[tuple[Any, Any]]) -> tuple[Any, Any]:
         return np.where(w > 0, vw / w, np.nan), w
 
 
-def _hour_mean(ts: Any, mean: Any, weight: Any, hour_start: int) -> float:
-    sel = (ts >= hour_start) & (ts < hour_start + 3600) & ~np.isnan(mean)
-    if not np.any(sel):
-        return float("nan")
-    w = weight[sel]
-    if float(w.sum()) > 0:
-        return float(np.sum(mean[sel] * w) / w.sum())
-    return float(np.mean(mean[sel]))
-
-
 # -- gathering ----------------------------------------------------------------------------------
 
 
-def _ref_hours(hours: list[datetime], tz: zoneinfo.ZoneInfo, days: int) -> list[datetime]:
-    """The same local hour ``days`` days before each UTC hour start."""
+@dataclass
+class _Judged:
+    """One series over the window as the detector judged it (arrays over the window minutes)."""
+
+    location: str  # "AS<asn>", an edge node code, "" (no carrier) or REGION_KEY
+    metric: str
+    value: Any
+    usual: Any
+    score: Any
+    instant: Any
+    bad: Any
+
+
+def _judge(ps: PlaceScores, tz: str) -> list[_Judged]:
+    """Every scored series of the place, and per metric the place as a whole (all locations
+    merged, scored by the same detector; shown, not grouped)."""
     out = []
-    for h in hours:
-        local = h.astimezone(tz)
-        ref = (local - timedelta(days=days)).astimezone(UTC)
-        out.append(ref.replace(minute=0, second=0, microsecond=0))
-    return out
-
-
-def _metric_series(q: Query) -> dict[str, dict[Any, dict[str, Any]]]:
-    """metric -> key (ASN, or REGION_KEY) -> {"ts", "value", "weight", "usual"} on the
-    window's minute grid."""
-    tz = _zone(q.region.timezone)
-    h0 = q.start.replace(minute=0, second=0, microsecond=0)
-    hours: list[datetime] = []
-    h = h0
-    while h < q.end:
-        hours.append(h)
-        h += timedelta(hours=1)
-    out: dict[str, dict[Any, dict[str, Any]]] = {}
-    for metric in QUALITY_METRICS:
-        now_series = read_series_by(q.service, q.region, metric, q.start, q.end)
-        if not now_series:
+    win = ps.in_window
+    for k, sc, inst, base in zip(ps.keys, ps.scores, ps.instant, ps.baseline, strict=True):
+        value = ps.data[k.metric][k.location][0][win]
+        out.append(_Judged(k.location, k.metric, value, base, sc, inst, bad_minutes(sc, inst)))
+    w0 = float(ps.window_ts[0])
+    for metric in sorted({k.metric for k in ps.keys}, key=QUALITY_METRICS.index):
+        mean, weight = _merge(list(ps.data[metric].values()))
+        if not np.any(weight[win] > 0):
             continue
-        keyed = _keyed(now_series)
-        ts = next(iter(now_series.values())).timestamps
-        hour_of = ((ts - int(h0.timestamp())) // 3600).astype(np.int64)
-        # usual[key][hour index] = median over days of that day's same-local-hour mean
-        refs: dict[Any, list[list[float]]] = {k: [] for k in keyed}
-        for d in range(1, BASELINE_DAYS + 1):
-            ref_h = _ref_hours(hours, tz, d)
-            lo, hi = min(ref_h), max(ref_h) + timedelta(hours=1)
-            past = read_series_by(q.service, q.region, metric, lo, hi)
-            past_keyed = _keyed(past)
-            pts = next(iter(past.values())).timestamps if past else np.zeros(0, np.int64)
-            for k in keyed:
-                if k not in past_keyed:
-                    refs[k].append([float("nan")] * len(hours))
-                    continue
-                m, w = past_keyed[k]
-                refs[k].append([_hour_mean(pts, m, w, int(r.timestamp())) for r in ref_h])
-        per_key: dict[Any, dict[str, Any]] = {}
-        for k, (mean, weight) in keyed.items():
-            table = np.array(refs[k], dtype=np.float64).reshape(BASELINE_DAYS, len(hours))
-            with np.errstate(all="ignore"):
-                usual_h = (
-                    np.nanmedian(table, axis=0)
-                    if np.any(~np.isnan(table))
-                    else np.full(len(hours), np.nan)
-                )
-            usual = usual_h[np.clip(hour_of, 0, len(hours) - 1)]
-            per_key[k] = {"ts": ts, "value": mean, "weight": weight, "usual": usual}
-        out[metric] = per_key
+        got = score_series_detailed(ps.ts, mean, weight, metric, tz=tz, score_from=w0)
+        sc, inst = got.scores[win], got.instant[win]
+        out.append(
+            _Judged(
+                REGION_KEY, metric, mean[win], got.baseline[win], sc, inst, bad_minutes(sc, inst)
+            )
+        )
     return out
 
 
-def _keyed(series: dict[Any, Any]) -> dict[Any, tuple[Any, Any]]:
-    """Per carrier ASN its (mean, weight), and the place as a whole (every series merged,
-    samples sent without a carrier included) under REGION_KEY."""
-    out: dict[Any, tuple[Any, Any]] = {
-        k: (s.mean, s.weight) for k, s in series.items() if k is not None
-    }
-    if series:
-        out[REGION_KEY] = _merge([(s.mean, s.weight) for s in series.values()])
-    return out
+def _stretch(rows: list[_Judged], a: int, b: int) -> tuple[int, int, list[str]] | None:
+    """The bad minutes of ``rows`` (one location) inside [a, b]: first, last + 1 and the
+    metrics with any; None if none."""
+    mask = np.zeros(b + 1 - a, dtype=bool)
+    metrics = []
+    for r in rows:
+        m = r.bad[a : b + 1]
+        if np.any(m):
+            mask |= m
+            metrics.append(r.metric)
+    if not np.any(mask):
+        return None
+    idx = np.flatnonzero(mask)
+    return a + int(idx[0]), a + int(idx[-1]) + 1, metrics
 
 
 def _fmt(dt: datetime, tz: zoneinfo.ZoneInfo, with_date: bool) -> str:
@@ -452,11 +591,17 @@ def _fmt(dt: datetime, tz: zoneinfo.ZoneInfo, with_date: bool) -> str:
     return local.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
 
 
-def _carrier_names(asns: list[int]) -> dict[int, str]:
-    return {
-        asn: f"{name} (AS{asn})"
+def _location_labels(locations: list[str], words: dict[str, str]) -> dict[str, str]:
+    """Display names: "StarHub (AS4657)" for carriers, the code for edge nodes."""
+    asns = [int(loc[2:]) for loc in locations if loc.startswith("AS") and loc[2:].isdigit()]
+    names = {
+        f"AS{asn}": f"{name} (AS{asn})"
         for asn, name in Carrier.objects.filter(asn__in=asns).values_list("asn", "name")
     }
+    labels = {loc: names.get(loc, loc) for loc in locations}
+    labels[""] = words["no_carrier"]
+    labels[REGION_KEY] = words["all_carriers"]
+    return labels
 
 
 def _overlapping_incidents(q: Query, lang: str) -> list[dict[str, Any]]:
@@ -554,149 +699,256 @@ def _articles(q: Query, user: User, lang: str, metrics: list[str]) -> list[dict[
     ]
 
 
+def _location_order(loc: str) -> tuple[int, int, str]:
+    """Carriers by ASN, then edge nodes by code, then samples without a location."""
+    if loc.startswith("AS") and loc[2:].isdigit():
+        return (0, int(loc[2:]), "")
+    return (1, 0, loc) if loc else (2, 0, "")
+
+
+def _minute_at(ts: Any, i: int) -> datetime:
+    """Start of window minute ``i``; ``i == len(ts)``: the end of the window."""
+    return datetime.fromtimestamp(int(ts[i]) if i < len(ts) else int(ts[-1]) + 60, UTC)
+
+
+def _candidate_runs(
+    ps: PlaceScores | None, by_loc: dict[str, list[_Judged]], ts: Any
+) -> dict[str, list[Run]]:
+    """Per location (and REGION_KEY), its bad stretch in each of the detector's incident
+    candidates: from its first to its last bad minute there, with the metrics that had any."""
+    out: dict[str, list[Run]] = {loc: [] for loc in by_loc}
+    index = {int(t): i for i, t in enumerate(ts)}
+    for c in ps.candidates if ps is not None else []:
+        a, b = index[int(c.start)], index[int(c.last_bad)]
+        spans = []
+        for loc in c.locations:
+            got = _stretch(by_loc.get(loc, []), a, b)
+            if got is None:  # opened on corroborated instantaneous scores: the whole candidate
+                peaks = [
+                    m
+                    for (where, m), p in sorted(c.series_peaks.items())
+                    if where == loc and p >= GROUPING.series_threshold
+                ]
+                got = (a, b + 1, peaks or list(c.metrics))
+            out[loc].append(Run(_minute_at(ts, got[0]), _minute_at(ts, got[1]), got[2]))
+            spans.append(got)
+        if spans:
+            mets = [m for m in QUALITY_METRICS if any(m in s[2] for s in spans)]
+            lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+            out[REGION_KEY].append(Run(_minute_at(ts, lo), _minute_at(ts, hi), mets))
+    return out
+
+
+def _metric_rows(rows: list[_Judged], ts: Any, step: int) -> list[dict[str, Any]]:
+    """The table of one location: per metric the usual level, the worst value, the minutes
+    judged and degraded, the detector's peak score and the series (``points``)."""
+    out = []
+    for j in rows:
+        spec = METRICS[j.metric]
+        worst = worst_index(spec, j.value, np.ones(len(ts), dtype=bool))
+        scored = ~np.isnan(j.score)
+        has_usual = np.any(~np.isnan(j.usual))
+        out.append(
+            {
+                "metric": j.metric,
+                "unit": spec.unit,
+                "usual": _num(float(np.nanmedian(j.usual))) if has_usual else None,
+                "worst": _num(float(j.value[worst])) if worst is not None else None,
+                "degraded_minutes": int(np.count_nonzero(j.bad)),
+                "peak_score": _num(float(np.max(j.score[scored]))) if np.any(scored) else None,
+                "judged_minutes": int(np.count_nonzero(scored)),
+                "minutes": points(spec, ts, j.value, j.usual, j.score, j.bad, step),
+            }
+        )
+    return out
+
+
+def _findings(
+    rows: list[_Judged], runs: list[Run], ts: Any, label: str, lang: str
+) -> list[dict[str, Any]]:
+    """The bad metrics of one location during its runs, each with its worst value against the
+    usual level and what it means; those beyond a DOMAIN level first, then by score."""
+    during = np.zeros(len(ts), dtype=bool)
+    for r in runs:
+        during |= (ts >= r.start.timestamp()) & (ts < r.end.timestamp())
+    found: list[dict[str, Any]] = []
+    for j in rows:
+        i = worst_index(METRICS[j.metric], j.value, during)
+        if i is None or not any(j.metric in r.metrics for r in runs):
+            continue
+        spec = METRICS[j.metric]
+        value, usual = float(j.value[i]), _num(float(j.usual[i]))
+        tail, level = explain(spec, value, usual, lang)
+        peak = j.score[during & ~np.isnan(j.score)]
+        found.append(
+            {
+                "location": j.location,
+                "label": label,
+                "metric": j.metric,
+                "unit": spec.unit,
+                "value": _num(value),
+                "usual": usual,
+                "at": _minute_at(ts, i),
+                "score": _num(float(peak.max())) if len(peak) else None,
+                "domain_level": level,
+                "text": WORDS[lang]["finding"].format(
+                    metric=WORDS[lang][j.metric],
+                    value=show_value(spec, value),
+                    usual="—" if usual is None else show_value(spec, usual),
+                    tail=tail,
+                ),
+            }
+        )
+    found.sort(
+        key=lambda f: (
+            f["domain_level"] is None,
+            -(f["score"] or 0.0),
+            QUALITY_METRICS.index(f["metric"]),
+        )
+    )
+    return found
+
+
+def _incident_for(
+    incidents: list[dict[str, Any]], start: datetime, end: datetime, loc: str, label: str
+) -> dict[str, Any] | None:
+    """The incident overlapping [start, end) that names this carrier or node (else the first
+    overlapping one)."""
+    over = [
+        i
+        for i in incidents
+        if i["started_at"] < end and (i["resolved_at"] is None or i["resolved_at"] > start)
+    ]
+    names = {loc, label.split(" (")[0], loc[2:] if loc[:2] == "AS" else loc} - {""}
+    for i in over:
+        if loc and any(n in c for n in names for c in i["carriers"]):
+            return i
+    return over[0] if over else None
+
+
 def diagnose(user: User, q: Query, lang: str = "en") -> Diagnosis:
-    """The diagnosis of an already checked :class:`Query` for ``user`` (who may see it)."""
+    """The diagnosis of an already checked :class:`Query` for ``user`` (who may see it).
+
+    The numbers are the incident detector's (``monitoring.detect.score_window``: the sweep's
+    reads, scores and grouping over this window), so the answer agrees with what monitoring
+    concludes: "network" when the detector's grouping finds an incident candidate in the
+    window, naming each affected carrier (or edge node), when, and the metrics that were bad
+    with their worst value against the usual level."""
     lang = lang if lang in LANGS else "en"
     words = WORDS[lang]
     viewer_tz = _zone(getattr(user, "timezone", "") or q.organisation.timezone)
     multi_day = q.start.astimezone(viewer_tz).date() != q.end.astimezone(viewer_tz).date()
-    series = _metric_series(q)
-    asns = sorted({k for per in series.values() for k in per if k != REGION_KEY})
-    names = _carrier_names(asns)
-    keys: list[Any] = [*asns, REGION_KEY] if series else []
-    found_runs: dict[Any, list[Run]] = {}
-    table: list[dict[str, Any]] = []
-    for k in keys:
-        label = words["all_carriers"] if k == REGION_KEY else names.get(k, f"AS{k}")
-        masks: list[Any] = []
-        masks_by_metric: dict[str, Any] = {}
-        rows = []
-        ts = None
-        for metric, per in series.items():
-            if k not in per:
-                continue
-            spec = METRICS[metric]
-            s = per[k]
-            ts = s["ts"]
-            mask = degraded_mask(spec, s["value"], s["usual"])
-            masks.append(mask)
-            masks_by_metric[metric] = mask
-            vals = s["value"]
-            present = ~np.isnan(vals)
-            worst = float("nan")
-            if np.any(present):
-                worst = float(np.nanmax(vals) if spec.worse == "higher" else np.nanmin(vals))
-            usual = s["usual"]
-            rows.append(
-                {
-                    "metric": metric,
-                    "unit": spec.unit,
-                    "usual": _num(float(np.nanmedian(usual)) if np.any(~np.isnan(usual)) else None),
-                    "worst": _num(worst),
-                    "degraded_minutes": int(np.count_nonzero(mask)),
-                    "minutes": [
-                        {
-                            "at": datetime.fromtimestamp(int(t), UTC),
-                            "value": _num(float(v)),
-                            "usual": _num(float(u)),
-                            "degraded": bool(d),
-                        }
-                        for t, v, u, d in zip(ts, vals, usual, mask, strict=True)
-                        if not np.isnan(v)
-                    ],
-                }
-            )
-        k_runs: list[Run] = []
-        if masks and ts is not None:
-            any_bad = np.logical_or.reduce(masks)
-            for a, b in runs(any_bad):
-                run_metrics = [m for m, mk in masks_by_metric.items() if np.any(mk[a:b])]
-                k_runs.append(
-                    Run(
-                        datetime.fromtimestamp(int(ts[a]), UTC),
-                        datetime.fromtimestamp(int(ts[b - 1]) + 60, UTC),
-                        run_metrics,
-                    )
-                )
-        found_runs[k] = k_runs
-        table.append(
-            {
-                "carrier": None if k == REGION_KEY else k,
-                "label": label,
-                "degraded": bool(k_runs),
-                "runs": [{"start": r.start, "end": r.end, "metrics": r.metrics} for r in k_runs],
-                "metrics": rows,
-            }
-        )
+    ps = score_window(q.service.code, q.region.code, q.start, q.end, q.region.timezone or None)
+    judged = _judge(ps, q.region.timezone) if ps is not None else []
+    ts = ps.window_ts.astype(np.int64) if ps is not None else np.zeros(0, np.int64)
+    step = BUCKET_MIN if q.end - q.start > LONG_WINDOW else 1
+    locations = sorted({j.location for j in judged} - {REGION_KEY}, key=_location_order)
+    labels = _location_labels(locations, words)
+    by_loc = {loc: [j for j in judged if j.location == loc] for loc in [*locations, REGION_KEY]}
+    for rows_of_loc in by_loc.values():
+        rows_of_loc.sort(key=lambda j: QUALITY_METRICS.index(j.metric))
+    loc_runs = _candidate_runs(ps, by_loc, ts)
+    table = [
+        {
+            "carrier": _location_order(loc)[1] if _location_order(loc)[0] == 0 else None,
+            "location": None if loc == REGION_KEY else loc,
+            "label": labels[loc],
+            "degraded": bool(loc_runs[loc]),
+            "runs": [{"start": r.start, "end": r.end, "metrics": r.metrics} for r in loc_runs[loc]],
+            "metrics": _metric_rows(rows_of_loc, ts, step),
+        }
+        for loc, rows_of_loc in by_loc.items()
+        if rows_of_loc
+    ]
+
     incidents = _overlapping_incidents(q, lang)
     region_name = q.region.name
-    bad_carriers = [k for k in asns if found_runs.get(k)]
+    findings: list[dict[str, Any]] = []
     sentences: list[str] = []
-    bad_metrics: list[str] = []
-
-    def incident_for(start: datetime, end: datetime, asn: Any) -> dict[str, Any] | None:
-        over = [
-            i
-            for i in incidents
-            if i["started_at"] < end and (i["resolved_at"] is None or i["resolved_at"] > start)
-        ]
-        for i in over:
-            if asn is not None and any(
-                str(asn) in c or names.get(asn, "\0").split(" (")[0] in c for c in i["carriers"]
-            ):
-                return i
-        return over[0] if over else None
-
-    def sentence(k: Any) -> str:
-        rs = found_runs[k]
+    for loc in locations:
+        rs = loc_runs[loc]
+        if not rs:
+            continue
+        found = _findings(by_loc[loc], rs, ts, labels[loc], lang)
+        findings += found
         start, end = rs[0].start, rs[-1].end
-        for r in rs:
-            bad_metrics.extend(m for m in r.metrics if m not in bad_metrics)
         fmt = {
             "region": region_name,
             "start": _fmt(start, viewer_tz, multi_day),
             "end": _fmt(end, viewer_tz, multi_day),
         }
-        if k == REGION_KEY:
+        if not loc:
             text = words["degraded_region"].format(**fmt)
+        elif ps is not None and ps.by == "node":
+            text = words["degraded_node"].format(node=labels[loc], **fmt)
         else:
-            text = words["degraded_carrier"].format(carrier=names.get(k, f"AS{k}"), **fmt)
-        inc = incident_for(start, end, None if k == REGION_KEY else k)
+            text = words["degraded_carrier"].format(carrier=labels[loc], **fmt)
+        inc = _incident_for(incidents, start, end, loc, labels[loc])
         if inc is not None:
             text += words["incident"].format(id=inc["id"])
-        return text
+        if found:
+            text += words["detail"] + words["finding_sep"].join(f["text"] for f in found[:3])
+        sentences.append(text)
 
-    if bad_carriers:
-        sentences = [sentence(k) for k in bad_carriers]
-    elif found_runs.get(REGION_KEY):
-        sentences = [sentence(REGION_KEY)]
-    degraded = bool(sentences)
-    if degraded:
+    if sentences:
+        kind = "network"
         verdict = ("；" if lang == "zh-Hans" else "; ").join(sentences) + (
             "。" if lang == "zh-Hans" else "."
         )
     elif incidents:
+        kind = "incident"
         verdict = words["incident_only"].format(
             region=region_name, id=incidents[0]["id"], title=incidents[0]["title"]
         )
-    elif not series:
+    elif ps is None:
+        kind = "no_data"
         verdict = words["no_data"].format(region=region_name)
+    elif not any(np.any(~np.isnan(j.score)) for j in judged):
+        kind = "no_baseline"
+        verdict = words["no_baseline"].format(region=region_name)
     else:
+        kind = "not_network"
         verdict = words["clean"]
     result = Diagnosis(
         query=q,
         lang=lang,
         verdict=verdict,
-        degraded=degraded,
+        degraded=kind == "network",
+        verdict_kind=kind,
         carriers=table,
+        findings=findings,
+        detections=[
+            {
+                "start": datetime.fromtimestamp(c.start, UTC),
+                "end": datetime.fromtimestamp(c.last_bad + 60, UTC),
+                "detected_at": datetime.fromtimestamp(c.detected_at, UTC),
+                "locations": list(c.locations),
+                "metrics": list(c.metrics),
+                "peak_score": _num(c.peak_score),
+            }
+            for c in (ps.candidates if ps is not None else [])
+        ],
+        coverage=_coverage(ps),
+        resolution=RESOLUTIONS[step],
         incidents=incidents,
         footprint=_footprint(q),
-        articles=_articles(q, user, lang, bad_metrics),
+        articles=_articles(q, user, lang, list(dict.fromkeys(f["metric"] for f in findings))),
     )
     result.timezone = viewer_tz.key
     result.summary = summary(result, viewer_tz)
     result.ticket_url = ticket_url(result, viewer_tz)
     return result
+
+
+def _coverage(ps: PlaceScores | None) -> float:
+    """Share of the window's minutes with any measurement of the place."""
+    if ps is None:
+        return 0.0
+    have = np.zeros(int(np.count_nonzero(ps.in_window)), dtype=bool)
+    for per_loc in ps.data.values():
+        for _mean, weight in per_loc.values():
+            have |= weight[ps.in_window] > 0
+    return round(float(np.mean(have)), 4) if len(have) else 0.0
 
 
 def _num(x: float | None) -> float | None:
@@ -762,6 +1014,11 @@ def as_json(d: Diagnosis) -> dict[str, Any]:
         "verdict": d.verdict,
         "timezone": d.timezone,
         "degraded": d.degraded,
+        "verdict_kind": d.verdict_kind,
+        "findings": d.findings,
+        "detections": d.detections,
+        "coverage": d.coverage,
+        "series_resolution": d.resolution,
         "carriers": d.carriers,
         "incidents": d.incidents,
         "footprint": d.footprint,

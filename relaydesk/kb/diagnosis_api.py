@@ -38,17 +38,16 @@ def get_diagnosis(
     user = current_user(request)
     if lang not in (None, "", *diagnosis.LANGS):
         raise HttpError(422, f"lang: must be one of {', '.join(diagnosis.LANGS)}")
+    params = {
+        "organisation": organisation,
+        "region": region,
+        "service": service,
+        "start": start,
+        "end": end,
+        "app_id": app_id,
+        "channel": channel,
+    }
     try:
-        q = diagnosis.build_query(
-            user,
-            organisation=organisation,
-            region=region,
-            service=service,
-            start=start,
-            end=end,
-            app_id=app_id,
-            channel=channel,
-        )
+        return diagnosis.as_json(diagnosis.run(user, params, lang))
     except diagnosis.DiagnosisError as exc:
         raise HttpError(exc.status, str(exc)) from None
-    return diagnosis.as_json(diagnosis.diagnose(user, q, diagnosis.language(lang, user)))

@@ -19,6 +19,10 @@ Why score the whole window and not only the newest minutes: incident candidates 
 30 to end), and recomputing it from causal scores keeps every worker stateless and the
 candidate key (``service:region:start``) stable from tick to tick.
 
+``score_window(service, region, start, end, tz)`` runs the very same reads, scores and grouping
+for one place and any past window, without the cache: the self-diagnosis answers with what
+the sweep concludes.
+
 Safe with several workers: on PostgreSQL one sweep at a time (a session advisory lock; a
 worker that cannot take it skips the tick); the adapter's callee is idempotent per candidate
 key. The latest score of every series is kept in :class:`DetectorScore` for ``/metrics``.
@@ -43,7 +47,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, models, transaction
 
-from relaydesk.core.models import Region
+from relaydesk.core.models import Region, Service
 from relaydesk.detection import (
     QUALITY_METRICS,
     IncidentCandidate,
@@ -207,11 +211,21 @@ def _runs(hours: list[int]) -> list[tuple[int, int]]:
 
 
 def _read(
-    service: str, region: str, metric: str, by: str, hours: list[int], end: int
+    service: str,
+    region: str,
+    metric: str,
+    by: str,
+    hours: list[int],
+    end: int,
+    *,
+    cached: bool = True,
+    ids: tuple[int, int] | None = None,
 ) -> dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
     """Per location, (mean, weight) over ``hours`` (60 minutes each, concatenated); minutes at
-    or after ``end`` are NaN. Reads only hours not cached as final."""
-    cache = _cache.hours.setdefault((service, region, metric, by), {})
+    or after ``end`` are NaN. Reads only hours not cached as final; ``cached=False`` reads
+    everything and leaves the sweep's cache alone (a one-off look at some other window).
+    ``ids``: the service and region primary keys, if known (saves two look-ups a read)."""
+    cache = _cache.hours.setdefault((service, region, metric, by), {}) if cached else {}
     want = set(hours)
     for h in [h for h in cache if h not in want]:  # keep only what this sweep needs
         del cache[h]
@@ -223,7 +237,9 @@ def _read(
             for h in range(first, last + 1):
                 cache[h] = _Hour(False, {})
             continue
-        got = read_series_by(service, region, metric, lo, hi, by=by)
+        svc: str | int = service if ids is None else ids[0]
+        reg: str | int = region if ids is None else ids[1]
+        got = read_series_by(svc, reg, metric, lo, hi, by=by)
         n = (last - first + 1) * 60
         per_loc: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
         for key, ser in got.items():
@@ -295,9 +311,11 @@ class _Lock:
                 cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
 
 
-def _places() -> dict[tuple[str, str], dict[str, Any]]:
+def _places(
+    service: str | None = None, region: str | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
     places: dict[tuple[str, str], dict[str, Any]] = {}
-    for s in list_series():
+    for s in list_series(service, region):
         p = places.setdefault(
             (s.service, s.region), {"metrics": set(), "carriers": False, "nodes": False}
         )
@@ -305,6 +323,120 @@ def _places() -> dict[tuple[str, str], dict[str, Any]]:
         p["carriers"] |= s.carrier_asn is not None
         p["nodes"] |= s.node is not None
     return places
+
+
+def _grid(hours: list[int]) -> np.ndarray[Any, Any]:
+    """Minute starts (epoch seconds, float) of ``hours``, 60 per hour, concatenated."""
+    return (
+        np.repeat(np.array(hours, dtype=np.int64) * HOUR, 60)
+        + np.tile(np.arange(60, dtype=np.int64) * 60, len(hours))
+    ).astype(np.float64)
+
+
+@dataclass
+class PlaceScores:
+    """What the detector makes of one service × region over a window: the sweep hands the
+    candidates to incidents, the self-diagnosis shows the same numbers to a customer.
+
+    ``ts`` is the grid that was read (the window and the baseline's reference hours) and
+    ``data`` its per-minute (mean, weight) by metric and location ("AS<asn>", an edge node
+    code, or "" for samples sent without either). ``keys`` are the series with data in the
+    window; ``scores``, ``instant`` and ``baseline`` (the usual level, in the metric's unit)
+    are keys × window minutes."""
+
+    service: str
+    region: str
+    by: str  # "carrier" or "node": what the locations are
+    ts: np.ndarray[Any, Any]
+    in_window: np.ndarray[Any, Any]
+    data: dict[str, dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]]
+    keys: list[SeriesKey]
+    scores: np.ndarray[Any, Any]
+    instant: np.ndarray[Any, Any]
+    baseline: np.ndarray[Any, Any]
+    candidates: list[IncidentCandidate]
+
+    @property
+    def window_ts(self) -> np.ndarray[Any, Any]:
+        window: np.ndarray[Any, Any] = self.ts[self.in_window]
+        return window
+
+
+def _score_place(
+    service: str,
+    region: str,
+    place: dict[str, Any],
+    hours: list[int],
+    ts: np.ndarray[Any, Any],
+    w0: int,
+    end: int,
+    tz: str | None,
+    *,
+    cached: bool = True,
+) -> PlaceScores | None:
+    """Read, score and group one place over the window ``[w0, end)`` (``ts``: the grid of
+    ``hours``); None when no series has data in the window (nothing to judge)."""
+    by = "carrier" if place["carriers"] or not place["nodes"] else "node"
+    metrics = sorted(place["metrics"] & set(QUALITY_METRICS))
+    in_window = (ts >= w0) & (ts < end)
+    sid = Service.objects.filter(code=service).values_list("pk", flat=True).first()
+    rid = Region.objects.filter(code=region).values_list("pk", flat=True).first()
+    ids = (sid, rid) if sid is not None and rid is not None else None
+    data = {
+        metric: _read(service, region, metric, by, hours, end, cached=cached, ids=ids)
+        for metric in metrics
+    }
+    recent = [
+        (metric, loc, m, w)
+        for metric in metrics
+        for loc, (m, w) in sorted(data[metric].items())
+        if np.any(w[in_window] > 0)  # no recent data: nothing to judge here
+    ]
+    if not recent:
+        return None
+    # The detector's cost grows with the span of its input: start at the first hour
+    # that has data (a young installation or a short demo history).
+    have = np.zeros(len(ts), dtype=bool)
+    for _metric, _loc, _m, w in recent:
+        have |= w > 0
+    lo = int(np.argmax(have)) // 60 * 60
+    keys: list[SeriesKey] = []
+    rows: list[np.ndarray[Any, Any]] = []
+    inst: list[np.ndarray[Any, Any]] = []
+    base: list[np.ndarray[Any, Any]] = []
+    for metric, loc, m, w in recent:
+        got = score_series_detailed(ts[lo:], m[lo:], w[lo:], metric, tz=tz, score_from=float(w0))
+        keys.append(SeriesKey(service, region, loc, metric))
+        rows.append(got.scores[in_window[lo:]])
+        inst.append(got.instant[in_window[lo:]])
+        base.append(got.baseline[in_window[lo:]])
+    traffic = None
+    if "concurrent_users" in place["metrics"]:
+        users = _read(service, region, "concurrent_users", by, hours, end, cached=cached, ids=ids)
+        data["concurrent_users"] = users
+        traffic = {
+            (service, region, loc): np.nan_to_num(m[in_window]) for loc, (m, _w) in users.items()
+        }
+    scores, instant = np.vstack(rows), np.vstack(inst)
+    candidates = group_incidents(ts[in_window], keys, scores, traffic, instant=instant)
+    return PlaceScores(
+        service, region, by, ts, in_window, data, keys, scores, instant, np.vstack(base), candidates
+    )
+
+
+def score_window(
+    service: str, region: str, start: datetime, end: datetime, tz: str | None
+) -> PlaceScores | None:
+    """The detector's view of one place over ``[start, end)`` (whole minutes covering it), the
+    sweep's own reads, scores and grouping without its cache (any past window). None when the
+    place has no telemetry in the window."""
+    place = _places(service, region).get((service, region))
+    if place is None:
+        return None
+    w0 = math.floor(start.timestamp() / 60) * 60
+    w1 = math.ceil(end.timestamp() / 60) * 60
+    hours = needed_hours(w0, w1)
+    return _score_place(service, region, place, hours, _grid(hours), w0, w1, tz, cached=False)
 
 
 def run_detection(now: datetime | None = None) -> dict[str, Any]:
@@ -323,62 +455,24 @@ def run_detection(now: datetime | None = None) -> dict[str, Any]:
             return result
         zones = dict(Region.objects.values_list("code", "timezone"))
         hours = needed_hours(w0, end)
-        ts = (
-            np.repeat(np.array(hours, dtype=np.int64) * HOUR, 60)
-            + np.tile(np.arange(60, dtype=np.int64) * 60, len(hours))
-        ).astype(np.float64)
-        in_window = (ts >= w0) & (ts < end)
-        win_ts = ts[in_window]
+        ts = _grid(hours)
         scores_out: list[tuple[str, str, str, str, int, float]] = []
         for (service, region), place in sorted(_places().items()):
-            by = "carrier" if place["carriers"] or not place["nodes"] else "node"
-            metrics = sorted(place["metrics"] & set(QUALITY_METRICS))
-            data = {metric: _read(service, region, metric, by, hours, end) for metric in metrics}
-            recent = [
-                (metric, loc, m, w)
-                for metric in metrics
-                for loc, (m, w) in sorted(data[metric].items())
-                if np.any(w[in_window] > 0)  # no recent data: nothing to judge here
-            ]
-            if not recent:
+            got = _score_place(service, region, place, hours, ts, w0, end, zones.get(region))
+            if got is None:
                 continue
-            # The detector's cost grows with the span of its input: start at the first hour
-            # that has data (a young installation or a short demo history).
-            have = np.zeros(len(ts), dtype=bool)
-            for _metric, _loc, _m, w in recent:
-                have |= w > 0
-            lo = int(np.argmax(have)) // 60 * 60
-            keys: list[SeriesKey] = []
-            rows: list[np.ndarray[Any, Any]] = []
-            inst: list[np.ndarray[Any, Any]] = []
-            for metric, loc, m, w in recent:
-                got = score_series_detailed(
-                    ts[lo:], m[lo:], w[lo:], metric, tz=zones.get(region), score_from=float(w0)
-                )
-                sc = got.scores[in_window[lo:]]
-                keys.append(SeriesKey(service, region, loc, metric))
-                rows.append(sc)
-                inst.append(got.instant[in_window[lo:]])
+            win_ts = got.window_ts
+            for key, sc in zip(got.keys, got.scores, strict=True):
                 ok = np.flatnonzero(~np.isnan(sc))
                 if len(ok):
                     j = int(ok[-1])
-                    scores_out.append((service, region, loc, metric, int(win_ts[j]), float(sc[j])))
-            if not keys:
-                continue
-            traffic = None
-            if "concurrent_users" in place["metrics"]:
-                users = _read(service, region, "concurrent_users", by, hours, end)
-                traffic = {
-                    (service, region, loc): np.nan_to_num(m[in_window])
-                    for loc, (m, _w) in users.items()
-                }
+                    scores_out.append(
+                        (service, region, key.location, key.metric, int(win_ts[j]), float(sc[j]))
+                    )
             result["places"] += 1
-            result["series"] += len(keys)
-            candidates = group_incidents(
-                win_ts, keys, np.vstack(rows), traffic, instant=np.vstack(inst)
-            )
-            result["candidates"] += len(candidates)
-            for cand in candidates:
+            result["series"] += len(got.keys)
+            result["candidates"] += len(got.candidates)
+            for cand in got.candidates:
                 if not cand.ongoing:
                     continue  # ended (30 quiet minutes): its incident already knows
                 try:

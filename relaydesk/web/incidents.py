@@ -79,8 +79,11 @@ def channel_names() -> dict[str, str]:
 # -- forms ---------------------------------------------------------------------------------
 
 
-class UpdateForm(forms.Form):
-    status = forms.ChoiceField(label=gettext_lazy("New status"))
+class PublicUpdateForm(forms.Form):
+    """What every incident update carries, a manual incident's first one included: the
+    public text in English (required) and Chinese (optional), an internal note, and whether
+    to notify. Subclasses add their own fields and give the order they are shown in."""
+
     body_en = forms.CharField(
         label=gettext_lazy("Public update (English)"),
         max_length=10000,
@@ -91,9 +94,6 @@ class UpdateForm(forms.Form):
         max_length=10000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "lang": "zh-Hans"}),
-        help_text=gettext_lazy(
-            "Customers who read Chinese get this text; empty means they get the English one."
-        ),
     )
     internal_note = forms.CharField(
         label=gettext_lazy("Internal note (staff only)"),
@@ -101,9 +101,22 @@ class UpdateForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    severity = forms.ChoiceField(label=gettext_lazy("Severity"), required=False)
     notify = forms.BooleanField(
         label=gettext_lazy("Send notices to affected customers"), required=False, initial=True
+    )
+    body_zh_help: Any = ""  # help text under the Chinese text
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body_zh"].help_text = self.body_zh_help
+
+
+class UpdateForm(PublicUpdateForm):
+    status = forms.ChoiceField(label=gettext_lazy("New status"))
+    severity = forms.ChoiceField(label=gettext_lazy("Severity"), required=False)
+    field_order = ("status", "body_en", "body_zh", "internal_note", "severity", "notify")
+    body_zh_help = gettext_lazy(
+        "Customers who read Chinese get this text; empty means they get the English one."
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -112,7 +125,7 @@ class UpdateForm(forms.Form):
         self.fields["severity"].choices = [("", _("Unchanged")), *severity_names().items()]
 
 
-class NewIncidentForm(forms.Form):
+class NewIncidentForm(PublicUpdateForm):
     service = forms.ChoiceField(label=gettext_lazy("Service"))
     region = forms.ChoiceField(label=gettext_lazy("Region"))
     title_en = forms.CharField(label=gettext_lazy("Title (English)"), max_length=200)
@@ -132,25 +145,19 @@ class NewIncidentForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Empty means now."),
     )
-    body_en = forms.CharField(
-        label=gettext_lazy("Public update (English)"),
-        max_length=10000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
-    body_zh = forms.CharField(
-        label=gettext_lazy("Public update (Chinese)"),
-        max_length=10000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "lang": "zh-Hans"}),
-    )
-    internal_note = forms.CharField(
-        label=gettext_lazy("Internal note (staff only)"),
-        max_length=10000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    notify = forms.BooleanField(
-        label=gettext_lazy("Send notices to affected customers"), required=False, initial=True
+    field_order = (
+        "service",
+        "region",
+        "title_en",
+        "title_zh",
+        "severity",
+        "status",
+        "carriers",
+        "started_at",
+        "body_en",
+        "body_zh",
+        "internal_note",
+        "notify",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
-from relaydesk.core.models import Region, Service, User
+from relaydesk.core.models import User
 from relaydesk.kb import diagnosis
+from relaydesk.kb.diagnosis_views import form_context
 from relaydesk.tickets.models import Ticket
 
 from .common import page, query_string
@@ -72,8 +72,6 @@ def links_for(ticket: Ticket) -> dict[str, str] | None:
 def telemetry(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    lang = diagnosis.language(None, user)
-    values = {k: request.GET.get(k, "").strip()[:200] for k in FIELDS}
     back = None
     ticket_id = request.GET.get("ticket", "")
     if ticket_id.isdigit():
@@ -86,40 +84,9 @@ def telemetry(request: HttpRequest) -> HttpResponse:
                 "number": t.number,
                 "subject": t.subject,
             }
-    ctx: dict[str, Any] = {
-        "w": diagnosis.WORDS[lang],
-        "values": values,
-        "regions": Region.objects.order_by("name"),
-        "services": Service.objects.order_by("code"),
-        "back": back,
-        "error": None,
-        "result": None,
-        "api": None,
-    }
-    status = 200
-    if any(values.values()):
-        org: int | None = None
-        if values["organisation"]:
-            if not values["organisation"].isdigit():
-                ctx["error"] = diagnosis.DiagnosisError(
-                    "organisation", _("give the organisation's number")
-                )
-                return render(request, "web/console/telemetry.html", ctx, status=400)
-            org = int(values["organisation"])
-        try:
-            q = diagnosis.build_query(
-                user,
-                organisation=org,
-                region=values["region"],
-                service=values["service"],
-                start=values["start"],
-                end=values["end"],
-                app_id=values["app_id"],
-                channel=values["channel"],
-            )
-            ctx["result"] = diagnosis.diagnose(user, q, lang)
-            ctx["api"] = f"/api/v1/diagnosis?{query_string(values)}"
-        except diagnosis.DiagnosisError as exc:
-            ctx["error"] = exc
-            status = 404 if exc.status == 404 else 400
+    ctx, status = form_context(request, FIELDS, FIELDS)
+    ctx["back"] = back
+    ctx["api"] = (
+        f"/api/v1/diagnosis?{query_string(ctx['values'])}" if ctx["result"] is not None else None
+    )
     return render(request, "web/console/telemetry.html", ctx, status=status)

@@ -247,6 +247,16 @@ def test_posting_an_update_goes_through_the_services_with_its_notices(place: Any
             "Select a valid choice.",
         ),
         ({"status": "identified", "body_en": "x" * 10001}, "body_en", "at most 10000 characters"),
+        (
+            {"status": "identified", "body_en": "x", "body_zh": "字" * 10001},
+            "body_zh",
+            "at most 10000 characters",
+        ),
+        (
+            {"status": "identified", "body_en": "x", "internal_note": "x" * 10001},
+            "internal_note",
+            "at most 10000 characters",
+        ),
     ],
 )
 def test_bad_update_names_the_field_and_writes_nothing(
@@ -324,6 +334,9 @@ def test_new_manual_incident(place: Any) -> None:
         ({"region": ""}, "region"),
         ({"status": "resolved"}, "status"),
         ({"body_en": ""}, "body_en"),
+        ({"body_en": "x" * 10001}, "body_en"),
+        ({"body_zh": "字" * 10001}, "body_zh"),
+        ({"internal_note": "x" * 10001}, "internal_note"),
         ({"started_at": "2999-01-01T10:00"}, "started_at"),
         ({"started_at": "yesterday"}, "started_at"),
     ],
