@@ -94,6 +94,9 @@ class PublicUpdateForm(forms.Form):
         max_length=10000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "lang": "zh-Hans"}),
+        help_text=gettext_lazy(
+            "Customers who read Chinese get this text; empty means they get the English one."
+        ),
     )
     internal_note = forms.CharField(
         label=gettext_lazy("Internal note (staff only)"),
@@ -104,20 +107,11 @@ class PublicUpdateForm(forms.Form):
     notify = forms.BooleanField(
         label=gettext_lazy("Send notices to affected customers"), required=False, initial=True
     )
-    body_zh_help: Any = ""  # help text under the Chinese text
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["body_zh"].help_text = self.body_zh_help
-
 
 class UpdateForm(PublicUpdateForm):
     status = forms.ChoiceField(label=gettext_lazy("New status"))
     severity = forms.ChoiceField(label=gettext_lazy("Severity"), required=False)
     field_order = ("status", "body_en", "body_zh", "internal_note", "severity", "notify")
-    body_zh_help = gettext_lazy(
-        "Customers who read Chinese get this text; empty means they get the English one."
-    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
