@@ -25,8 +25,9 @@ region and services.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 __all__ = [
     "PRESENCES",
@@ -34,16 +35,20 @@ __all__ = [
     "Candidate",
     "Decision",
     "Lazy",
+    "Roster",
+    "State",
     "TicketFacts",
     "Weights",
     "bound",
     "choose",
+    "choose_from",
     "choose_lazily",
     "wanted_skills",
 ]
 
 AVAILABLE, BUSY, AWAY, OFFLINE = "available", "busy", "away", "offline"
 PRESENCES = (AVAILABLE, BUSY, AWAY, OFFLINE)
+TAKING = (AVAILABLE, BUSY)  # presences that take tickets
 SKILL_LABELS = {"category": "", "sdk": "SDK-", "region": "region ", "service": "service "}
 
 
@@ -107,6 +112,9 @@ class Decision:
     reasons: tuple[str, ...]
     scores: Mapping[int, float]
     candidates: tuple[Candidate, ...] = ()
+    # The agents who could take the ticket, best possible score first (``choose_from``
+    # keeps the first few: a hint of whom the next such decision will ask about).
+    ranked: tuple[int, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -144,7 +152,7 @@ def _label(skill: str) -> str:
 def _why_not(agent: Agent, priority: str) -> str:
     if not agent.on_shift:
         return "off shift"
-    if agent.presence not in (AVAILABLE, BUSY):
+    if agent.presence not in TAKING:
         return f"presence {agent.presence}"
     if agent.current(priority) >= agent.cap(priority):
         return f"at capacity {agent.current(priority)}/{agent.cap(priority)}"
@@ -226,7 +234,10 @@ def choose(
     ticket: TicketFacts, agents: Sequence[Agent], now_s: float, weights: Weights = Weights()
 ) -> Decision:
     """The agent who should own ``ticket`` now, with reasons and every candidate's score."""
-    scored = [(a, score(a, ticket, now_s, weights)) for a in agents]
+    return _decision(ticket, [(a, score(a, ticket, now_s, weights)) for a in agents])
+
+
+def _decision(ticket: TicketFacts, scored: Sequence[tuple[Agent, Candidate]]) -> Decision:
     by_id = {a.id: (a, c) for a, c in scored}
     scores = {a.id: c.score for a, c in scored}
     cands = tuple(c for _, c in scored)
@@ -256,7 +267,7 @@ def choose(
 
 
 def _could_take(a: Agent) -> bool:
-    return a.on_shift and a.presence in (AVAILABLE, BUSY)
+    return a.on_shift and a.presence in TAKING
 
 
 @dataclass(frozen=True)
@@ -266,6 +277,85 @@ class Lazy:
 
     load: Mapping[str, int]
     recent: bool = False
+
+
+Rank = tuple[float, float, int]  # (best possible score, -last assignment, -id): higher wins
+
+
+def _rank(best: float, last_assigned_s: float | None, agent_id: int) -> Rank:
+    return (best, -(last_assigned_s or 0.0), -agent_id)
+
+
+def _fetch_order(
+    ticket: TicketFacts,
+    now_s: float,
+    weights: Weights,
+    batch: int,
+    ranks: Mapping[int, Rank],
+    teams: Mapping[int, str],
+    fixed: Callable[[], Sequence[Agent]],
+    fetch: Callable[[list[int]], Mapping[int, Agent]],
+    keep: int = 0,
+) -> Decision:
+    """The lazy loop shared by ``choose_lazily`` and ``choose_from``: ``ranks`` are the agents
+    who could take the ticket (their best possible score), ``fixed`` gives those who cannot
+    whatever is fetched, ``fetch`` builds full agents.  Agents are fetched in order of their
+    rank, a batch at a time (doubling), until nobody not yet fetched could beat (or tie with a
+    better tie-break) the current choice; the key account's manager and backup are always
+    fetched, and the manager's team comes first.  The decision is ``choose`` over every
+    fetched agent and ``fixed`` (the agents who cannot take it are only scored for the record:
+    they never change who is chosen)."""
+    team = ticket.manager_team if ticket.key_account else None
+    rank = ranks.__getitem__
+    if team is None:
+        order = sorted(ranks, key=rank, reverse=True)
+    else:
+        order = sorted(ranks, key=lambda i: (teams[i] == team, ranks[i]), reverse=True)
+    scored: dict[int, tuple[Agent, Candidate]] = {}
+
+    def load(ids: list[int]) -> None:
+        ids = list(dict.fromkeys(i for i in ids if i not in scored))
+        if ids:
+            got = fetch(ids)
+            for i in ids:
+                a = got[i]
+                scored[i] = (a, score(a, ticket, now_s, weights))
+
+    must = [
+        i
+        for i in (ticket.manager_id, ticket.backup_id)
+        if ticket.key_account and i is not None and i in ranks
+    ]
+    load([*must, *order[:batch]])
+    size = batch
+    while True:
+        d = _decision(ticket, list(scored.values()))
+        rest = [i for i in order if i not in scored]
+        if not rest or d.rule in ("key_account", "key_account_backup"):
+            break
+        if d.agent_id is None:
+            load(rest)  # nobody so far: anyone left may take it
+            continue
+        if d.rule == "best" and team is not None:
+            team_rest = [i for i in rest if teams[i] == team]
+            if team_rest:  # one of them may still take it under the key-account rule
+                load(team_rest[:size])
+                size *= 2
+                continue
+        pool = [i for i in rest if teams[i] == team] if d.rule == "key_account_team" else rest
+        chosen = scored[d.agent_id][0]
+        best = _rank(d.scores[d.agent_id], chosen.last_assigned_s, chosen.id)
+        need = [i for i in pool if rank(i) > best]
+        if not need:
+            break
+        load(need[:size])
+        size *= 2  # each round asks for twice as many: few round trips in the worst case
+    others = fixed()
+    if others:
+        d = _decision(
+            ticket, [*scored.values(), *((a, score(a, ticket, now_s, weights)) for a in others)]
+        )
+    return replace(d, ranked=tuple(order[:keep])) if keep else d
 
 
 def choose_lazily(
@@ -282,10 +372,8 @@ def choose_lazily(
     ignored; with ``known_load`` the agents' ``load`` is their true load and only continuity
     is asked for, so agents at capacity are never fetched).
 
-    ``bound`` caps what an agent could score, so agents are fetched in order of their bound,
-    a batch at a time (doubling), until nobody not yet fetched could beat (or tie with a
-    better tie-break) the current choice; the key account's manager and backup are always
-    fetched, and the manager's team comes first."""
+    ``bound`` caps what an agent could score, so agents are fetched in order of their bound
+    (see ``_fetch_order``)."""
     by_id = {a.id: a for a in agents}
 
     def can(a: Agent) -> bool:
@@ -293,56 +381,166 @@ def choose_lazily(
             not known_load or a.current(ticket.priority) < a.cap(ticket.priority)
         )
 
-    takes = {a.id: can(a) for a in agents}
-    fixed = [a for a in agents if not takes[a.id]]  # ineligible whatever is fetched
-    open_ = [a for a in agents if takes[a.id]]
-    bounds = {a.id: bound(a, ticket, now_s, weights, known_load) for a in open_}
-    team = ticket.manager_team if ticket.key_account else None
-    ranks = {a.id: (bounds[a.id], -(a.last_assigned_s or 0.0), -a.id) for a in open_}
-    rank = ranks.__getitem__
-
-    order = sorted(
-        bounds,
-        key=lambda i: (team is not None and by_id[i].team == team, ranks[i]),
-        reverse=True,
-    )
-    loaded: dict[int, Agent] = {}
+    fixed: list[Agent] = []
+    ranks: dict[int, Rank] = {}
+    for a in agents:
+        if can(a):
+            ranks[a.id] = _rank(
+                bound(a, ticket, now_s, weights, known_load), a.last_assigned_s, a.id
+            )
+        else:
+            fixed.append(a)
     org = frozenset({ticket.organisation_id})
 
-    def fetch(ids: list[int]) -> None:
-        ids = list(dict.fromkeys(i for i in ids if i not in loaded))
-        if ids:
-            got = fetch_of(ids)
-            for i in ids:
-                lz = got.get(i, Lazy({}))
-                loaded[i] = replace(
-                    by_id[i],
-                    load=by_id[i].load if known_load else dict(lz.load),
-                    recent_orgs=org if lz.recent else frozenset(),
-                )
+    def fetch(ids: list[int]) -> dict[int, Agent]:
+        got = fetch_of(ids)
+        out = {}
+        for i in ids:
+            lz = got.get(i, Lazy({}))
+            out[i] = replace(
+                by_id[i],
+                load=by_id[i].load if known_load else dict(lz.load),
+                recent_orgs=org if lz.recent else frozenset(),
+            )
+        return out
 
-    must = [i for i in (ticket.manager_id, ticket.backup_id) if ticket.key_account and i in bounds]
-    fetch([*must, *order[:batch]])
-    size = batch
-    while True:
-        d = choose(ticket, [*loaded.values(), *fixed], now_s, weights)
-        rest = [i for i in order if i not in loaded]
-        if not rest or d.rule in ("key_account", "key_account_backup"):
-            return d
-        if d.agent_id is None:
-            fetch(rest)  # nobody so far: anyone left may take it
+    teams = {i: by_id[i].team for i in ranks}
+    return _fetch_order(ticket, now_s, weights, batch, ranks, teams, lambda: fixed, fetch)
+
+
+class State(NamedTuple):
+    """What changes from one decision to the next for an agent on shift: presence, the time of
+    the last assignment and the open tickets of the ticket's priority (a tuple: hundreds are
+    made per decision)."""
+
+    presence: str = AVAILABLE
+    last_assigned_s: float | None = None
+    load: int = 0
+
+
+NOBODY = State()
+
+
+class Roster:
+    """Agents with what changes rarely (name, team, shift, languages, skills, capacity), for
+    many decisions: it remembers each agent's capacity per priority and the language and skill
+    part of their score per (language, wanted skills) it was asked about."""
+
+    MEMO = 512  # (language, wanted skills) pairs remembered
+
+    def __init__(self, agents: Sequence[Agent], weights: Weights = Weights()) -> None:
+        self.agents = tuple(agents)
+        self.weights = weights
+        self._caps: dict[str, tuple[int, ...]] = {}
+        self._fit: dict[tuple[str, frozenset[str]], tuple[float, ...]] = {}
+
+    def caps(self, priority: str) -> tuple[int, ...]:
+        found = self._caps.get(priority)
+        if found is None:
+            found = self._caps[priority] = tuple(a.cap(priority) for a in self.agents)
+        return found
+
+    def fit(self, language: str, wanted: frozenset[str]) -> tuple[float, ...]:
+        """``language·[speaks it] + skill·(matched / wanted)`` per agent: the first two terms
+        of ``score``, computed the same way."""
+        key = (language, wanted)
+        found = self._fit.get(key)
+        if found is None:
+            w, n = self.weights, len(wanted)
+            found = tuple(
+                w.language * (language in a.languages)
+                + w.skill * (len(wanted & a.skills) / n if n else 0.0)
+                for a in self.agents
+            )
+            if len(self._fit) >= self.MEMO:
+                self._fit.clear()
+            self._fit[key] = found
+        return found
+
+
+def choose_from(
+    ticket: TicketFacts,
+    roster: Roster,
+    state: Mapping[int, State],
+    now_s: float,
+    recent_of: Callable[[list[int]], Collection[int]],
+    batch: int = 16,
+    keep: int = 0,
+) -> Decision:
+    """``choose(ticket, agents, now_s, roster.weights)`` where the agents are the ``roster``'s
+    with each one's ``state`` (absent: available, never assigned, no load) and continuity
+    ``recent_of`` (the ids of those asked who handled the ticket's organisation recently).
+
+    As ``choose_lazily`` with known loads: continuity is asked only about agents who could
+    win, and only they and the agents who cannot take the ticket become full ``Agent``s, so
+    a roster built once serves many decisions.  (The agents who cannot take the ticket are
+    recorded with their score without continuity: nobody asks about them, as it could not
+    change the choice.)  The decision's ``ranked`` has the first ``keep`` agents by their best
+    possible score."""
+    p = ticket.priority
+    w = roster.weights
+    horizon, w_load, w_fair = w.fairness_horizon_s, w.load, w.fairness
+    w_cont, w_busy = w.continuity, w.busy_penalty
+    agents = roster.agents
+    fits = roster.fit(ticket.language, ticket.wanted)
+    get = state.get
+    by_id: dict[int, tuple[Agent, State]] = {}
+    ranks: dict[int, Rank] = {}
+    teams: dict[int, str] = {}
+    cannot: list[tuple[Agent, State]] = []
+    for a, cap, fit in zip(agents, roster.caps(p), fits, strict=True):
+        st = get(a.id, NOBODY)
+        presence, last, n = st
+        if n >= cap or presence not in TAKING or not a.on_shift:
+            cannot.append((a, st))
             continue
-        if d.rule == "best" and team is not None:
-            team_rest = [i for i in rest if by_id[i].team == team]
-            if team_rest:  # one of them may still take it under the key-account rule
-                fetch(team_rest[:size])
-                size *= 2
-                continue
-        pool = [i for i in rest if by_id[i].team == team] if d.rule == "key_account_team" else rest
-        chosen = loaded[d.agent_id]
-        best = (d.scores[d.agent_id], -(chosen.last_assigned_s or 0.0), -chosen.id)
-        need = [i for i in pool if rank(i) > best]
-        if not need:
-            return d
-        fetch(need[:size])
-        size *= 2  # each round asks for twice as many: few round trips in the worst case
+        if last is None:
+            fair = w_fair  # * min(1.0, horizon / horizon)
+        else:
+            idle = now_s - last
+            ratio = (idle if idle > 0.0 else 0.0) / horizon
+            fair = w_fair * (ratio if ratio < 1.0 else 1.0)
+        # ``bound`` with the load known: the same float sums, in the same order, as ``score``
+        # (written out: this runs for every agent on shift; ``1 - n / cap`` is positive here,
+        # as the agent is under capacity).
+        best = round(
+            fit
+            + w_load * (1 - n / (cap if cap > 1 else 1))
+            + fair
+            + w_cont
+            - w_busy * (presence == BUSY),
+            4,
+        )
+        ranks[a.id] = (best, -(last or 0.0), -a.id)
+        teams[a.id] = a.team
+        by_id[a.id] = (a, st)
+    org = ticket.organisation_id
+
+    def fetch(ids: list[int]) -> dict[int, Agent]:
+        recent = recent_of(ids)
+        out = {}
+        for i in ids:
+            a, st = by_id[i]
+            out[i] = _with(a, st, p, i in recent, org)
+        return out
+
+    def fixed() -> list[Agent]:
+        return [_with(a, st, p, False, org) for a, st in cannot]
+
+    return _fetch_order(ticket, now_s, w, batch, ranks, teams, fixed, fetch, keep)
+
+
+def _with(a: Agent, st: State, priority: str, recent: bool, organisation_id: int) -> Agent:
+    return Agent(
+        id=a.id,
+        name=a.name,
+        team=a.team,
+        on_shift=a.on_shift,
+        presence=st.presence,
+        languages=a.languages,
+        skills=a.skills,
+        capacity=a.capacity,
+        load={priority: st.load} if st.load else {},
+        last_assigned_s=st.last_assigned_s,
+        recent_orgs=frozenset({organisation_id}) if recent else frozenset(),
+    )
