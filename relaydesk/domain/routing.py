@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
 
 __all__ = [
     "PRESENCES",
@@ -279,7 +278,8 @@ class Lazy:
     recent: bool = False
 
 
-Rank = tuple[float, float, int]  # (best possible score, -last assignment, -id): higher wins
+# (score, -last assignment, -id): the higher wins (``choose``'s order, tie-breaks included).
+Rank = tuple[float, float, int]
 
 
 def _rank(best: float, last_assigned_s: float | None, agent_id: int) -> Rank:
@@ -291,26 +291,31 @@ def _fetch_order(
     now_s: float,
     weights: Weights,
     batch: int,
-    ranks: Mapping[int, Rank],
-    teams: Mapping[int, str],
+    bests: Mapping[int, float],
+    last_of: Callable[[int], float | None],
+    team_of: Callable[[int], str],
     fixed: Callable[[], Sequence[Agent]],
     fetch: Callable[[list[int]], Mapping[int, Agent]],
     keep: int = 0,
 ) -> Decision:
-    """The lazy loop shared by ``choose_lazily`` and ``choose_from``: ``ranks`` are the agents
-    who could take the ticket (their best possible score), ``fixed`` gives those who cannot
-    whatever is fetched, ``fetch`` builds full agents.  Agents are fetched in order of their
-    rank, a batch at a time (doubling), until nobody not yet fetched could beat (or tie with a
-    better tie-break) the current choice; the key account's manager and backup are always
-    fetched, and the manager's team comes first.  The decision is ``choose`` over every
-    fetched agent and ``fixed`` (the agents who cannot take it are only scored for the record:
-    they never change who is chosen)."""
+    """The lazy loop shared by ``choose_lazily`` and ``choose_from``: ``bests`` are the agents
+    who could take the ticket with the best score each could have (``score`` rounds to 4
+    places; these may be left unrounded), ``fixed`` gives those who cannot whatever is
+    fetched, ``fetch`` builds full agents.  Agents are fetched best first, a batch at a time
+    (doubling), until nobody not yet fetched could beat (or tie with a better tie-break) the
+    current choice; the key account's manager and backup are always fetched, and the
+    manager's team comes first.  The decision is ``choose`` over every fetched agent — and,
+    when none of them can take the ticket, over ``fixed`` too, whose reasons say why not
+    (they never change who is chosen, so otherwise they are not scored: ``scores`` has the
+    agents fetched).
+
+    Which agents are fetched first changes only how many are fetched, not the decision: the
+    true winner, not fetched, would always beat the current choice."""
     team = ticket.manager_team if ticket.key_account else None
-    rank = ranks.__getitem__
     if team is None:
-        order = sorted(ranks, key=rank, reverse=True)
+        order = sorted(bests, key=bests.__getitem__, reverse=True)
     else:
-        order = sorted(ranks, key=lambda i: (teams[i] == team, ranks[i]), reverse=True)
+        order = sorted(bests, key=lambda i: (team_of(i) == team, bests[i]), reverse=True)
     scored: dict[int, tuple[Agent, Candidate]] = {}
 
     def load(ids: list[int]) -> None:
@@ -324,7 +329,7 @@ def _fetch_order(
     must = [
         i
         for i in (ticket.manager_id, ticket.backup_id)
-        if ticket.key_account and i is not None and i in ranks
+        if ticket.key_account and i is not None and i in bests
     ]
     load([*must, *order[:batch]])
     size = batch
@@ -337,24 +342,30 @@ def _fetch_order(
             load(rest)  # nobody so far: anyone left may take it
             continue
         if d.rule == "best" and team is not None:
-            team_rest = [i for i in rest if teams[i] == team]
+            team_rest = [i for i in rest if team_of(i) == team]
             if team_rest:  # one of them may still take it under the key-account rule
                 load(team_rest[:size])
                 size *= 2
                 continue
-        pool = [i for i in rest if teams[i] == team] if d.rule == "key_account_team" else rest
+        pool = [i for i in rest if team_of(i) == team] if d.rule == "key_account_team" else rest
         chosen = scored[d.agent_id][0]
         best = _rank(d.scores[d.agent_id], chosen.last_assigned_s, chosen.id)
-        need = [i for i in pool if rank(i) > best]
+        # Only agents whose best is near the choice's score need their exact rank.
+        near = best[0] - 1e-4
+        need = [
+            i for i in pool if bests[i] >= near and _rank(round(bests[i], 4), last_of(i), i) > best
+        ]
         if not need:
             break
         load(need[:size])
         size *= 2  # each round asks for twice as many: few round trips in the worst case
-    others = fixed()
-    if others:
-        d = _decision(
-            ticket, [*scored.values(), *((a, score(a, ticket, now_s, weights)) for a in others)]
-        )
+    if d.agent_id is None:
+        others = fixed()
+        if others:
+            d = _decision(
+                ticket,
+                [*scored.values(), *((a, score(a, ticket, now_s, weights)) for a in others)],
+            )
     return replace(d, ranked=tuple(order[:keep])) if keep else d
 
 
@@ -382,12 +393,10 @@ def choose_lazily(
         )
 
     fixed: list[Agent] = []
-    ranks: dict[int, Rank] = {}
+    bests: dict[int, float] = {}
     for a in agents:
         if can(a):
-            ranks[a.id] = _rank(
-                bound(a, ticket, now_s, weights, known_load), a.last_assigned_s, a.id
-            )
+            bests[a.id] = bound(a, ticket, now_s, weights, known_load)
         else:
             fixed.append(a)
     org = frozenset({ticket.organisation_id})
@@ -404,21 +413,24 @@ def choose_lazily(
             )
         return out
 
-    teams = {i: by_id[i].team for i in ranks}
-    return _fetch_order(ticket, now_s, weights, batch, ranks, teams, lambda: fixed, fetch)
+    return _fetch_order(
+        ticket,
+        now_s,
+        weights,
+        batch,
+        bests,
+        lambda i: by_id[i].last_assigned_s,
+        lambda i: by_id[i].team,
+        lambda: fixed,
+        fetch,
+    )
 
 
-class State(NamedTuple):
-    """What changes from one decision to the next for an agent on shift: presence, the time of
-    the last assignment and the open tickets of the ticket's priority (a tuple: hundreds are
-    made per decision)."""
-
-    presence: str = AVAILABLE
-    last_assigned_s: float | None = None
-    load: int = 0
-
-
-NOBODY = State()
+# What changes from one decision to the next for an agent on shift: (presence, unix seconds of
+# the last assignment or None, open tickets of the ticket's priority).  A plain tuple: one is
+# made per agent on shift per decision.
+State = tuple[str, float | None, int]
+NOBODY: State = (AVAILABLE, None, 0)
 
 
 class Roster:
@@ -430,6 +442,7 @@ class Roster:
 
     def __init__(self, agents: Sequence[Agent], weights: Weights = Weights()) -> None:
         self.agents = tuple(agents)
+        self.ids = tuple(a.id for a in self.agents)
         self.weights = weights
         self._caps: dict[str, tuple[int, ...]] = {}
         self._fit: dict[tuple[str, frozenset[str]], tuple[float, ...]] = {}
@@ -472,24 +485,24 @@ def choose_from(
     ``recent_of`` (the ids of those asked who handled the ticket's organisation recently).
 
     As ``choose_lazily`` with known loads: continuity is asked only about agents who could
-    win, and only they and the agents who cannot take the ticket become full ``Agent``s, so
-    a roster built once serves many decisions.  (The agents who cannot take the ticket are
-    recorded with their score without continuity: nobody asks about them, as it could not
-    change the choice.)  The decision's ``ranked`` has the first ``keep`` agents by their best
-    possible score."""
+    win, and only they become full ``Agent``s and are scored, so a roster built once serves
+    many decisions.  (When nobody can take the ticket, the agents who cannot are scored too,
+    without continuity — nobody asks about them — for the reasons.)  The decision's
+    ``ranked`` has the first ``keep`` agents by their best possible score."""
     p = ticket.priority
     w = roster.weights
     horizon, w_load, w_fair = w.fairness_horizon_s, w.load, w.fairness
     w_cont, w_busy = w.continuity, w.busy_penalty
     agents = roster.agents
-    fits = roster.fit(ticket.language, ticket.wanted)
     get = state.get
-    by_id: dict[int, tuple[Agent, State]] = {}
-    ranks: dict[int, Rank] = {}
-    teams: dict[int, str] = {}
+    bests: dict[int, float] = {}
+    can: dict[int, tuple[Agent, State]] = {}
     cannot: list[tuple[Agent, State]] = []
-    for a, cap, fit in zip(agents, roster.caps(p), fits, strict=True):
-        st = get(a.id, NOBODY)
+    rows = zip(
+        roster.ids, agents, roster.caps(p), roster.fit(ticket.language, ticket.wanted), strict=True
+    )
+    for uid, a, cap, fit in rows:
+        st = get(uid, NOBODY)
         presence, last, n = st
         if n >= cap or presence not in TAKING or not a.on_shift:
             cannot.append((a, st))
@@ -500,47 +513,56 @@ def choose_from(
             idle = now_s - last
             ratio = (idle if idle > 0.0 else 0.0) / horizon
             fair = w_fair * (ratio if ratio < 1.0 else 1.0)
-        # ``bound`` with the load known: the same float sums, in the same order, as ``score``
-        # (written out: this runs for every agent on shift; ``1 - n / cap`` is positive here,
-        # as the agent is under capacity).
-        best = round(
+        # ``bound`` with the load known (not rounded yet): the same float sums, in the same
+        # order, as ``score`` (written out: this runs for every agent on shift; ``1 - n / cap``
+        # is positive here, as the agent is under capacity).
+        bests[uid] = (
             fit
             + w_load * (1 - n / (cap if cap > 1 else 1))
             + fair
             + w_cont
-            - w_busy * (presence == BUSY),
-            4,
+            - w_busy * (presence == BUSY)
         )
-        ranks[a.id] = (best, -(last or 0.0), -a.id)
-        teams[a.id] = a.team
-        by_id[a.id] = (a, st)
+        can[uid] = (a, st)
     org = ticket.organisation_id
 
     def fetch(ids: list[int]) -> dict[int, Agent]:
         recent = recent_of(ids)
         out = {}
         for i in ids:
-            a, st = by_id[i]
+            a, st = can[i]
             out[i] = _with(a, st, p, i in recent, org)
         return out
 
     def fixed() -> list[Agent]:
         return [_with(a, st, p, False, org) for a, st in cannot]
 
-    return _fetch_order(ticket, now_s, w, batch, ranks, teams, fixed, fetch, keep)
+    return _fetch_order(
+        ticket,
+        now_s,
+        w,
+        batch,
+        bests,
+        lambda i: can[i][1][1],
+        lambda i: can[i][0].team,
+        fixed,
+        fetch,
+        keep,
+    )
 
 
 def _with(a: Agent, st: State, priority: str, recent: bool, organisation_id: int) -> Agent:
+    presence, last, n = st
     return Agent(
         id=a.id,
         name=a.name,
         team=a.team,
         on_shift=a.on_shift,
-        presence=st.presence,
+        presence=presence,
         languages=a.languages,
         skills=a.skills,
         capacity=a.capacity,
-        load={priority: st.load} if st.load else {},
-        last_assigned_s=st.last_assigned_s,
+        load={priority: n} if n else {},
+        last_assigned_s=last,
         recent_orgs=frozenset({organisation_id}) if recent else frozenset(),
     )

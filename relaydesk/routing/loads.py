@@ -238,6 +238,19 @@ class Fresh:
     stamps: stamps.Stamps  # the cache stamps, as of the same snapshot
 
 
+def _pg_cursor(conn: Any) -> psycopg.Cursor[Any]:
+    """A plain psycopg cursor (server-side parameters, so statements can be prepared) on
+    Django's connection (same transaction), kept with that connection: making one per
+    decision costs more than the statement's own client work."""
+    conn.ensure_connection()
+    raw = conn.connection
+    found = getattr(conn, "_routing_cursor", None)
+    if found is None or found[0] is not raw or found[1].closed:
+        found = (raw, psycopg.Cursor(raw))
+        conn._routing_cursor = found
+    return found[1]
+
+
 def _fresh_sql(vendor: str) -> str:
     if vendor == "postgresql":
         source, agent = "unnest(CAST(%s AS bigint[])) AS a(id)", "a.id"
@@ -280,10 +293,9 @@ def fresh(
     org = organisation_id if organisation_id is not None else -1
     params = [ask, org, since, exclude_ticket or 0, ids, priority]
     if conn.vendor == "postgresql":
-        conn.ensure_connection()
-        with psycopg.Cursor(conn.connection) as cur:
-            cur.execute(_SQL["postgresql"], params, prepare=True)
-            rows = cur.fetchall()
+        cur = _pg_cursor(conn)
+        cur.execute(_SQL["postgresql"], params, prepare=True)
+        rows = cur.fetchall()
     else:
         with conn.cursor() as cur:
             cur.execute(_SQL[conn.vendor], params)
@@ -291,12 +303,11 @@ def fresh(
     state: dict[int, rt.State] = {}
     recent: list[int] = []
     staff = schedules = 0
-    make = rt.State
     for uid, n, presence, last, was_recent in rows:
         if uid > 0:
             if last is not None:
                 last = _timestamp(last)
-            state[uid] = make(presence or rt.AVAILABLE, last, n)
+            state[uid] = (presence or rt.AVAILABLE, last, n)
             if was_recent:
                 recent.append(uid)
         elif uid == 0:
@@ -334,10 +345,9 @@ def recent(
     org = organisation_id if organisation_id is not None else -1
     params = [ask, org, since, exclude_ticket or 0]
     if conn.vendor == "postgresql":
-        conn.ensure_connection()
-        with psycopg.Cursor(conn.connection) as cur:
-            cur.execute(_RECENT_SQL["postgresql"], params, prepare=True)
-            rows = cur.fetchall()
+        cur = _pg_cursor(conn)
+        cur.execute(_RECENT_SQL["postgresql"], params, prepare=True)
+        rows = cur.fetchall()
     else:
         with conn.cursor() as cur:
             cur.execute(_RECENT_SQL[conn.vendor], params)

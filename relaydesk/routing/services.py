@@ -255,11 +255,11 @@ class Pool:
         org = frozenset({ticket.organisation_id}) if ticket is not None else frozenset()
         out = []
         for a in pool.roster.candidates.agents:
-            st = found.state.get(a.id, rt.NOBODY)
+            presence, last, n = found.state.get(a.id, rt.NOBODY)
             out.append(
                 replace(
-                    a, presence=st.presence, load={priority: st.load} if st.load else {},
-                    last_assigned_s=st.last_assigned_s, recent_orgs=org if a.id in found.recent else frozenset(),
+                    a, presence=presence, load={priority: n} if n else {}, last_assigned_s=last,
+                    recent_orgs=org if a.id in found.recent else frozenset(),
                 )
             )
         return out
