@@ -42,6 +42,7 @@ __all__ = [
     "choose",
     "choose_from",
     "choose_lazily",
+    "ranked_first",
     "wanted_skills",
 ]
 
@@ -471,24 +472,11 @@ class Roster:
         return found
 
 
-def choose_from(
-    ticket: TicketFacts,
-    roster: Roster,
-    state: Mapping[int, State],
-    now_s: float,
-    recent_of: Callable[[list[int]], Collection[int]],
-    batch: int = 16,
-    keep: int = 0,
-) -> Decision:
-    """``choose(ticket, agents, now_s, roster.weights)`` where the agents are the ``roster``'s
-    with each one's ``state`` (absent: available, never assigned, no load) and continuity
-    ``recent_of`` (the ids of those asked who handled the ticket's organisation recently).
-
-    As ``choose_lazily`` with known loads: continuity is asked only about agents who could
-    win, and only they become full ``Agent``s and are scored, so a roster built once serves
-    many decisions.  (When nobody can take the ticket, the agents who cannot are scored too,
-    without continuity — nobody asks about them — for the reasons.)  The decision's
-    ``ranked`` has the first ``keep`` agents by their best possible score."""
+def _bests(
+    ticket: TicketFacts, roster: Roster, state: Mapping[int, State], now_s: float
+) -> tuple[dict[int, float], dict[int, tuple[Agent, State]], list[tuple[Agent, State]]]:
+    """The best score each agent of ``roster`` who can take the ticket could have (``bound``
+    with the load known, not rounded yet), and who can and who cannot, with their state."""
     p = ticket.priority
     w = roster.weights
     horizon, w_load, w_fair = w.fairness_horizon_s, w.load, w.fairness
@@ -524,6 +512,45 @@ def choose_from(
             - w_busy * (presence == BUSY)
         )
         can[uid] = (a, st)
+    return bests, can, cannot
+
+
+def ranked_first(
+    ticket: TicketFacts, roster: Roster, state: Mapping[int, State], now_s: float, n: int
+) -> tuple[int, ...]:
+    """The first ``n`` agents ``choose_from`` would ask about with this ``state`` (the key
+    account's manager and backup, then by best possible score, the manager's team first):
+    no one is scored."""
+    bests, can, _ = _bests(ticket, roster, state, now_s)
+    team = ticket.manager_team if ticket.key_account else None
+    if team is None:
+        order = sorted(bests, key=bests.__getitem__, reverse=True)
+    else:
+        order = sorted(bests, key=lambda i: (can[i][0].team == team, bests[i]), reverse=True)
+    must = [i for i in (ticket.manager_id, ticket.backup_id) if ticket.key_account and i in bests]
+    return tuple(dict.fromkeys([*must, *order]))[:n]
+
+
+def choose_from(
+    ticket: TicketFacts,
+    roster: Roster,
+    state: Mapping[int, State],
+    now_s: float,
+    recent_of: Callable[[list[int]], Collection[int]],
+    batch: int = 16,
+    keep: int = 0,
+) -> Decision:
+    """``choose(ticket, agents, now_s, roster.weights)`` where the agents are the ``roster``'s
+    with each one's ``state`` (absent: available, never assigned, no load) and continuity
+    ``recent_of`` (the ids of those asked who handled the ticket's organisation recently).
+
+    As ``choose_lazily`` with known loads: continuity is asked only about agents who could
+    win, and only they become full ``Agent``s and are scored, so a roster built once serves
+    many decisions.  (When nobody can take the ticket, the agents who cannot are scored too,
+    without continuity — nobody asks about them — for the reasons.)  The decision's
+    ``ranked`` has the first ``keep`` agents by their best possible score."""
+    p = ticket.priority
+    bests, can, cannot = _bests(ticket, roster, state, now_s)
     org = ticket.organisation_id
 
     def fetch(ids: list[int]) -> dict[int, Agent]:
@@ -540,7 +567,7 @@ def choose_from(
     return _fetch_order(
         ticket,
         now_s,
-        w,
+        roster.weights,
         batch,
         bests,
         lambda i: can[i][1][1],

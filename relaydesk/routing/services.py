@@ -183,8 +183,10 @@ class Roster:
     candidates: rt.Roster
     ids: str  # the ids of the candidates as one SQL parameter (``loads.id_list``)
     # Per kind of ticket, the agents the last decision ranked first: the next decision asks
-    # about their continuity with the loads (see ``_decide``).
+    # about their continuity with the loads (see ``_decide``); per priority, the state the
+    # last decision read.
     likely: dict[tuple[Any, ...], tuple[int, ...]] = field(default_factory=dict)
+    seen: dict[str, dict[int, rt.State]] = field(default_factory=dict)
 
 
 _roster: Roster | None = None
@@ -213,9 +215,11 @@ def _roster_at(t: datetime, st: stamps.Stamps) -> Roster:
         )
         for uid, tid in on.items()
     )
+    # The last state read per priority carries over as a hint of whom decisions will ask
+    # about (whoever just came on shift counts as available and unloaded until read).
     roster = Roster(
         st, lo, hi, on, {uid: known[uid] for uid in on}, known, by_id, agents,
-        loads.id_list(list(on), connection.vendor),
+        loads.id_list(list(on), connection.vendor), {}, found.seen if found is not None else {},
     )
     with _lock:
         _roster = roster
@@ -299,18 +303,21 @@ LIKELY = 24  # agents remembered as likely to be asked next time
 
 def _decide(ticket: Ticket, when: datetime) -> tuple[Pool, rt.TicketFacts, rt.Decision]:
     """One statement (``loads.fresh``) reads presence, last assignment and load of everyone
-    on shift, the stamps, and continuity for the agents the last decision about the same kind
-    of ticket (priority, language, wanted skills, key-account team) ranked first — or for
-    everyone on shift the first time; the chooser then scores only the agents that could win
-    (``decision.scores``).  Should it need continuity of an agent not asked (rankings moved
-    since), a second statement asks about those."""
+    on shift, the stamps, and continuity for the agents likely to be asked about: those the
+    last decision about the same kind of ticket (priority, language, wanted skills,
+    key-account team) ranked first, or else the first by the state the last decision of the
+    same priority read (or, the first time, everyone on shift).  The chooser then scores only
+    the agents that could win (``decision.scores``); should it need continuity of an agent
+    not asked (the ranking moved since), a second statement asks about those."""
     pool = Pool(when, _roster_at(when, stamps.seen()))
-    org, pk, since = ticket.organisation_id, ticket.pk, when - CONTINUITY_WINDOW
+    org, pk, since, now_s = ticket.organisation_id, ticket.pk, when - CONTINUITY_WINDOW, when.timestamp()
     for _ in range(STALE_RETRIES):
         roster = pool.roster
         facts = ticket_facts(ticket, pool)
         kind = (facts.priority, facts.language, facts.wanted, facts.manager_team if facts.key_account else None)
         likely = roster.likely.get(kind)
+        if likely is None and facts.priority in roster.seen:
+            likely = rt.ranked_first(facts, roster.candidates, roster.seen[facts.priority], now_s, LIKELY)
         if likely is None:
             asked = None  # everyone
             ask = roster.ids
@@ -332,10 +339,11 @@ def _decide(ticket: Ticket, when: datetime) -> tuple[Pool, rt.TicketFacts, rt.De
                 asked.update(missing)
         return recent
 
-    d = rt.choose_from(facts, roster.candidates, found.state, when.timestamp(), recent_of, batch=BATCH, keep=LIKELY)
+    d = rt.choose_from(facts, roster.candidates, found.state, now_s, recent_of, batch=BATCH, keep=LIKELY)
     if len(roster.likely) >= 1024:
         roster.likely.clear()
     roster.likely[kind] = d.ranked
+    roster.seen[facts.priority] = found.state
     return pool, facts, d
 
 

@@ -180,7 +180,7 @@ def test_lazy_choice_with_known_loads_equals_full_choice(w: tuple[TicketFacts, l
 
 # -- a roster and per-decision state give the same decision -----------------------------------
 
-from relaydesk.domain.routing import NOBODY, Roster, choose_from  # noqa: E402
+from relaydesk.domain.routing import NOBODY, Roster, choose_from, ranked_first  # noqa: E402
 
 
 @settings(max_examples=80, deadline=None)
@@ -196,14 +196,18 @@ def test_choice_from_a_roster_equals_full_choice(
     if partial:  # agents missing from the state are available, never assigned, without load
         state = {i: s for i, s in state.items() if s != NOBODY}
     asked: list[int] = []
+    first: list[list[int]] = []
     recent = {a.id for a in agents if 7 in a.recent_orgs}
 
     def recent_of(ids: list[int]) -> set[int]:
+        first.append(ids)
         asked.extend(ids)
         return recent & set(ids)
 
     full = choose(t, agents, NOW)
     d = choose_from(t, lasting, state, NOW, recent_of, batch=batch, keep=3)
+    # ``ranked_first`` says whom it asks about first (the hint for prefetching continuity).
+    assert list(ranked_first(t, lasting, state, NOW, batch)) == (first[0] if first else [])[:batch]
     assert (d.agent_id, d.rule, d.reasons) == (full.agent_id, full.rule, full.reasons)
     assert len(asked) == len(set(asked))
     by_id = {a.id: a for a in agents}
