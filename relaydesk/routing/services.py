@@ -170,8 +170,8 @@ def _skills(core: list[str], structured: list[str]) -> frozenset[str]:
 @dataclass(frozen=True)
 class Roster:
     """Everyone on shift from ``lo`` to ``hi`` as routing candidates with what changes rarely
-    (``rt.Agent`` with default presence, no load), built under ``stamps``: one roster serves
-    every decision until a shift starts or ends or the stamps change."""
+    (``rt.Agent`` with default presence, no load), built under the stamps ``stamped``: one
+    roster serves every decision until a shift starts or ends or a stamp changes."""
 
     stamped: stamps.Stamps
     lo: datetime
