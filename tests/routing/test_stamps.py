@@ -36,7 +36,14 @@ def changed(write: Callable[[], Any]) -> tuple[bool, bool]:
 
 def probe(w: Any) -> Ticket:
     """An unsaved ticket of Panda (zh-Hans) about Android: what routing would be asked."""
-    return Ticket(organisation=w.panda, requester=w.bob, priority="P3", status="new", category="connection", platform="android")
+    return Ticket(
+        organisation=w.panda,
+        requester=w.bob,
+        priority="P3",
+        status="new",
+        category="connection",
+        platform="android",
+    )
 
 
 @pytest.fixture
@@ -44,7 +51,14 @@ def two(shifts: Any) -> Any:
     """Mei (en, zh-Hans) and Tom (en) on the same APAC day shift, both with a profile."""
     w = shifts
     w.tom = make_team_member(w.apac, "tom@relaydesk.test", "Tom", ["en"])
-    rotation(w.apac, "SG day 2", [w.tom], "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9", "2026-01-05T09:00:00", 9 * 60)
+    rotation(
+        w.apac,
+        "SG day 2",
+        [w.tom],
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9",
+        "2026-01-05T09:00:00",
+        9 * 60,
+    )
     AgentProfile.objects.create(user=w.agent)
     AgentProfile.objects.create(user=w.tom)
     return w
@@ -61,30 +75,72 @@ def test_watched_tables_are_the_models_tables() -> None:
         assert set(columns or ()) <= {f.column for f in model._meta.concrete_fields}
 
 
+STAFF, SCHEDULES, NEITHER = (True, False), (False, True), (False, False)
+
+
 def test_each_write_changes_its_stamp_and_routing_state_changes_none(two: Any) -> None:
     w = two
     mei, tom = w.agent, w.tom
-    # Staff: what the directory holds.
-    assert changed(lambda: User.objects.filter(pk=mei.pk).update(languages=["en"])) == (True, False)
-    assert changed(lambda: User.objects.filter(pk=tom.pk).update(skills=["ios"])) == (True, False)
-    assert changed(lambda: User.objects.filter(pk=tom.pk).update(is_active=False)) == (True, False)
-    assert changed(lambda: make_team_member(w.emea, "ana@relaydesk.test", "Ana", ["pt"])) == (True, False)
-    assert changed(lambda: AgentProfile.objects.filter(user=mei).update(capacity={"P3": 1})) == (True, False)
-    assert changed(lambda: AgentProfile.objects.filter(user=mei).update(skills=["sdk:android"])) == (True, False)
-    assert changed(lambda: AgentProfile.objects.filter(user=mei).update(backup=tom)) == (True, False)
-    # Not the directory's business: customers, logins, an unchanged value, presence, fairness.
-    assert changed(lambda: User.objects.create(username="zoe@panda.test", email="zoe@panda.test", organisation=w.panda)) == (False, False)
-    assert changed(lambda: User.objects.filter(pk=mei.pk).update(last_login=SG_DAY, first_name="Mei")) == (False, False)
-    assert changed(lambda: routing.set_presence(mei, "busy", now=SG_DAY)) == (False, False)
-    assert changed(lambda: AgentProfile.objects.filter(user=mei).update(last_assigned_at=SG_DAY, was_on_shift=True)) == (False, False)
-    # Schedules.
     rot = Rotation.objects.get(name="SG day 2")
-    assert changed(lambda: Rotation.objects.filter(pk=rot.pk).update(duration_minutes=60)) == (False, True)
-    assert changed(lambda: ScheduleOverride.objects.bulk_create([ScheduleOverride(rotation=rot, user=mei, start=SG_DAY, end=SG_DAY + timedelta(hours=1))])) == (False, True)
-    assert changed(lambda: TimeOff.objects.bulk_create([TimeOff(user=tom, start=SG_DAY, end=SG_DAY + timedelta(days=1))])) == (False, True)
-    assert changed(lambda: TimeOff.objects.filter(user=tom).delete()) == (False, True)
-    assert changed(lambda: Team.objects.filter(pk=w.apac.pk).update(timezone="Asia/Tokyo")) == (False, True)
-    assert changed(lambda: Region.objects.filter(pk=w.apac.region_id).update(country="JP")) == (False, True)
+    hour = timedelta(hours=1)
+    mei_profile = AgentProfile.objects.filter(user=mei)
+    writes: list[tuple[str, Callable[[], Any], tuple[bool, bool]]] = [
+        # Staff: what the directory holds.
+        ("languages", lambda: User.objects.filter(pk=mei.pk).update(languages=["en"]), STAFF),
+        ("core skills", lambda: User.objects.filter(pk=tom.pk).update(skills=["ios"]), STAFF),
+        ("deactivated", lambda: User.objects.filter(pk=tom.pk).update(is_active=False), STAFF),
+        ("new agent", lambda: make_team_member(w.emea, "ana@relaydesk.test", "Ana", []), STAFF),
+        ("capacity", lambda: mei_profile.update(capacity={"P3": 1}), STAFF),
+        ("skills", lambda: mei_profile.update(skills=["sdk:android"]), STAFF),
+        ("backup", lambda: mei_profile.update(backup=tom), STAFF),
+        # Not the directory's business: customers, logins, an unchanged value, presence,
+        # fairness.
+        (
+            "customer",
+            lambda: User.objects.create(
+                username="zoe@p.test", email="zoe@p.test", organisation=w.panda
+            ),
+            NEITHER,
+        ),
+        ("login", lambda: User.objects.filter(pk=mei.pk).update(last_login=SG_DAY), NEITHER),
+        ("same name", lambda: User.objects.filter(pk=mei.pk).update(first_name="Mei"), NEITHER),
+        ("presence", lambda: routing.set_presence(mei, "busy", now=SG_DAY), NEITHER),
+        ("assigned", lambda: mei_profile.update(last_assigned_at=SG_DAY), NEITHER),
+        ("shift seen", lambda: mei_profile.update(was_on_shift=True), NEITHER),
+        # Schedules.
+        (
+            "rotation",
+            lambda: Rotation.objects.filter(pk=rot.pk).update(duration_minutes=60),
+            SCHEDULES,
+        ),
+        (
+            "override",
+            lambda: ScheduleOverride.objects.bulk_create(
+                [ScheduleOverride(rotation=rot, user=mei, start=SG_DAY, end=SG_DAY + hour)]
+            ),
+            SCHEDULES,
+        ),
+        (
+            "time off",
+            lambda: TimeOff.objects.bulk_create(
+                [TimeOff(user=tom, start=SG_DAY, end=SG_DAY + hour)]
+            ),
+            SCHEDULES,
+        ),
+        ("time off gone", lambda: TimeOff.objects.filter(user=tom).delete(), SCHEDULES),
+        (
+            "team zone",
+            lambda: Team.objects.filter(pk=w.apac.pk).update(timezone="Asia/Tokyo"),
+            SCHEDULES,
+        ),
+        (
+            "holidays",
+            lambda: Region.objects.filter(pk=w.apac.region_id).update(country="JP"),
+            SCHEDULES,
+        ),
+    ]
+    for what, write, expected in writes:
+        assert changed(write) == expected, what
 
 
 def test_routing_its_own_tickets_changes_no_stamp(two: Any) -> None:
@@ -128,13 +184,26 @@ def test_a_decision_sees_writes_behind_the_caches_at_once(two: Any) -> None:
     AgentProfile.objects.filter(user=tom).update(capacity={"P3": 8})
     assert who() == tom.pk
     # The rotation moved away (Tom off), an override (Jonas covers Mei's layer), time off.
-    Rotation.objects.filter(name="SG day 2").update(rrule="FREQ=DAILY;BYHOUR=20", dtstart="2026-01-05T20:00:00")
+    Rotation.objects.filter(name="SG day 2").update(
+        rrule="FREQ=DAILY;BYHOUR=20", dtstart="2026-01-05T20:00:00"
+    )
     assert who() == mei.pk
     day = Rotation.objects.get(name="SG day")
-    ScheduleOverride.objects.bulk_create([ScheduleOverride(rotation=day, user=jonas, start=SG_DAY - timedelta(hours=1), end=SG_DAY + timedelta(hours=1))])
+    ScheduleOverride.objects.bulk_create(
+        [
+            ScheduleOverride(
+                rotation=day,
+                user=jonas,
+                start=SG_DAY - timedelta(hours=1),
+                end=SG_DAY + timedelta(hours=1),
+            )
+        ]
+    )
     assert who() == jonas.pk
     ScheduleOverride.objects.all().delete()
-    TimeOff.objects.bulk_create([TimeOff(user=mei, start=SG_DAY - timedelta(hours=1), end=SG_DAY + timedelta(hours=1))])
+    TimeOff.objects.bulk_create(
+        [TimeOff(user=mei, start=SG_DAY - timedelta(hours=1), end=SG_DAY + timedelta(hours=1))]
+    )
     assert who() is None
     TimeOff.objects.all().delete()
     # A region's code is the team's label in the reasons.
@@ -154,7 +223,10 @@ def test_a_rolled_back_write_leaves_no_stale_cache(two: Any) -> None:
         User.objects.filter(pk=w.agent.pk).update(languages=["en"])
         User.objects.filter(pk=w.tom.pk).update(languages=["en", "zh-Hans"])
         assert routing.decide(t, SG_DAY).agent_id == w.tom.pk  # cached under the new stamp
-        assert w.tom.pk in routing.directory() and routing.directory()[w.tom.pk].languages == {"en", "zh-Hans"}
+        assert w.tom.pk in routing.directory() and routing.directory()[w.tom.pk].languages == {
+            "en",
+            "zh-Hans",
+        }
         raise Undo
     # The stamp drawn inside is never drawn again: the cache built under it is out of date.
     assert routing.decide(t, SG_DAY).agent_id == w.agent.pk
@@ -165,7 +237,10 @@ def test_other_readers_check_the_stamp_too(two: Any) -> None:
     w = two
     assert w.tom.pk in schedules.on_shift_at(SG_DAY) and w.tom.pk in schedules.scheduled_people()
     Rotation.objects.filter(name="SG day 2").delete()
-    assert w.tom.pk not in schedules.on_shift_at(SG_DAY) and w.tom.pk not in schedules.scheduled_people()
+    assert (
+        w.tom.pk not in schedules.on_shift_at(SG_DAY)
+        and w.tom.pk not in schedules.scheduled_people()
+    )
     assert routing.directory()[w.tom.pk].name == "Tom"
     User.objects.filter(pk=w.tom.pk).update(first_name="Tomas")
     assert routing.directory()[w.tom.pk].name == "Tomas"
@@ -175,9 +250,17 @@ def test_missing_stamp_triggers_are_reinstalled(two: Any) -> None:
     w = two
     stamps.uninstall()
     try:
-        assert changed(lambda: User.objects.filter(pk=w.tom.pk).update(languages=["de"])) == (False, False)
+        assert changed(lambda: User.objects.filter(pk=w.tom.pk).update(languages=["de"])) == (
+            False,
+            False,
+        )
     finally:
         assert stamps.ensure(connection) is True
     assert stamps.ensure(connection) is False  # all present: nothing to do
-    assert changed(lambda: User.objects.filter(pk=w.tom.pk).update(languages=["en"])) == (True, False)
-    assert changed(lambda: Rotation.objects.filter(name="SG day 2").update(duration_minutes=60)) == (False, True)
+    assert changed(lambda: User.objects.filter(pk=w.tom.pk).update(languages=["en"])) == (
+        True,
+        False,
+    )
+    assert changed(
+        lambda: Rotation.objects.filter(name="SG day 2").update(duration_minutes=60)
+    ) == (False, True)
