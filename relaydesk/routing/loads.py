@@ -359,8 +359,8 @@ def recent(
 def _timestamp(value: Any) -> float:
     if isinstance(value, str):  # SQLite keeps UTC wall times as text
         value = datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+    if value.tzinfo is None:  # (and Django's SQLite converter may hand them over naive)
+        value = value.replace(tzinfo=UTC)
     return float(value.timestamp())
 
 
