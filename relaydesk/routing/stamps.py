@@ -161,6 +161,8 @@ def install(conn: Any = None) -> None:
 
 
 def uninstall(conn: Any = None) -> None:
+    """Drop the triggers (PostgreSQL: and their functions; the sequence stays, so that stamps
+    drawn after a reinstall never repeat one drawn before)."""
     conn = conn or default_connection
     with conn.cursor() as cur:
         for table, name in _trigger_names():
@@ -171,7 +173,6 @@ def uninstall(conn: Any = None) -> None:
         if conn.vendor == "postgresql":
             for which in (STAFF, SCHEDULES):
                 cur.execute(f"DROP FUNCTION IF EXISTS routing_stamp_{which}()")
-            cur.execute(f"DROP SEQUENCE IF EXISTS {SEQUENCE}")
 
 
 def ensure(conn: Any = None) -> bool:
