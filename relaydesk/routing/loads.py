@@ -17,14 +17,22 @@ serves the continuity question ("who of these agents handled this organisation l
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from django.db import connection as default_connection
 from django.db import transaction
+
+from relaydesk.domain import routing as rt
+
+from . import stamps
 
 OPEN_STATUSES = ("new", "open", "pending_customer", "on_hold")
 TICKETS = "tickets_ticket"
 LOADS = "routing_agentload"
+PROFILES = "routing_agentprofile"
 TRIGGERS = ("routing_agentload_ins", "routing_agentload_upd", "routing_agentload_del")
 SQLITE_TRIGGERS = (
     "routing_agentload_ins",
@@ -221,54 +229,143 @@ def int_array(ids: list[int]) -> str:
     return "{" + ",".join(str(int(i)) for i in ids) + "}"
 
 
-def loads_of(ids: list[int], priority: str, conn: Any = None) -> dict[int, int]:
-    """Open tickets of ``priority`` per agent of ``ids`` (agents with none are absent)."""
-    conn = conn or default_connection
-    if not ids:
-        return {}
-    with conn.cursor() as cur:
-        if conn.vendor == "postgresql":
-            cur.execute(
-                f"SELECT agent_id, open_count FROM {LOADS} WHERE priority = %s "  # noqa: S608
-                "AND agent_id = ANY(CAST(%s AS bigint[])) AND open_count <> 0",
-                [priority, int_array(ids)],
-            )
-        else:
-            cur.execute(
-                f"SELECT agent_id, open_count FROM {LOADS} WHERE priority = %s AND open_count <> 0",  # noqa: S608
-                [priority],
-            )
-        wanted = set(ids)
-        return {int(a): int(n) for a, n in cur.fetchall() if int(a) in wanted}
+@dataclass(frozen=True)
+class Fresh:
+    """What one routing decision reads of the database (``fresh``)."""
+
+    state: dict[int, rt.State]  # agents with a routing profile or open tickets of the priority
+    recent: frozenset[int]  # who handled the organisation recently (of those asked)
+    stamps: stamps.Stamps  # the cache stamps, as of the same snapshot
 
 
-def candidates(
-    ids: list[int],
+def _pg_cursor(conn: Any) -> psycopg.Cursor[Any]:
+    """A plain psycopg cursor (server-side parameters, so statements can be prepared) on
+    Django's connection (same transaction), kept with that connection: making one per
+    decision costs more than the statement's own client work."""
+    conn.ensure_connection()
+    raw = conn.connection
+    found = getattr(conn, "_routing_cursor", None)
+    if found is None or found[0] is not raw or found[1].closed:
+        found = (raw, psycopg.Cursor(raw))
+        conn._routing_cursor = found
+    return found[1]
+
+
+def _fresh_sql(vendor: str) -> str:
+    if vendor == "postgresql":
+        source, agent = "unnest(CAST(%s AS bigint[])) AS a(id)", "a.id"
+    else:
+        source, agent = "json_each(%s) AS a", "a.value"
+    return (
+        f"SELECT {agent}, COALESCE(l.open_count, 0), p.presence, p.last_assigned_at, "  # noqa: S608 - constant names
+        f"CASE WHEN {agent} IN (SELECT {'x' if vendor == 'postgresql' else 'value'} FROM "
+        f"{'unnest(CAST(%s AS bigint[])) AS r(x)' if vendor == 'postgresql' else 'json_each(%s)'}) "
+        f"THEN EXISTS (SELECT 1 FROM {TICKETS} t WHERE t.organisation_id = %s "
+        f"AND t.assignee_id = {agent} AND t.updated_at >= %s AND t.id <> %s) END "
+        f"FROM {source} LEFT JOIN {LOADS} l ON l.priority = %s AND l.agent_id = {agent} "
+        f"LEFT JOIN {PROFILES} p ON p.user_id = {agent} "
+        f"UNION ALL SELECT 0, staff, NULL, NULL, NULL FROM {stamps.TABLE} WHERE id = 1 "
+        f"UNION ALL SELECT -1, schedules, NULL, NULL, NULL FROM {stamps.TABLE} WHERE id = 1"
+    )
+
+
+_SQL = {vendor: _fresh_sql(vendor) for vendor in ("postgresql", "sqlite")}
+
+
+def fresh(
+    ids: str,
     priority: str,
     organisation_id: int | None,
-    since: Any,
+    since: datetime,
+    exclude_ticket: int | None,
+    ask: str,
+    conn: Any = None,
+) -> Fresh:
+    """One statement, one round trip: for the agents ``ids`` (an ``id_list``), their presence
+    and last assignment (the routing profile), their open tickets of ``priority`` (the
+    counters); for the agents ``ask`` (an ``id_list`` too), whether they hold a ticket of the
+    organisation updated since ``since`` other than ``exclude_ticket`` (continuity, one probe
+    of the ``(organisation, assignee, updated_at)`` index each); and the cache stamps.
+
+    On PostgreSQL it is a prepared statement (planned once per connection) with results in
+    binary (cheaper to read), sent with a plain psycopg cursor on Django's connection (same
+    transaction)."""
+    conn = conn or default_connection
+    org = organisation_id if organisation_id is not None else -1
+    params = [ask, org, since, exclude_ticket or 0, ids, priority]
+    if conn.vendor == "postgresql":
+        cur = _pg_cursor(conn)
+        cur.execute(_SQL["postgresql"], params, prepare=True, binary=True)
+        rows = cur.fetchall()
+    else:
+        with conn.cursor() as cur:
+            cur.execute(_SQL[conn.vendor], params)
+            rows = cur.fetchall()
+    state: dict[int, rt.State] = {}
+    recent: list[int] = []
+    staff = schedules = 0
+    for uid, n, presence, last, was_recent in rows:
+        if uid > 0:
+            if last is not None:
+                last = _timestamp(last)
+            state[uid] = (presence or rt.AVAILABLE, last, n)
+            if was_recent:
+                recent.append(uid)
+        elif uid == 0:
+            staff = int(n)
+        else:
+            schedules = int(n)
+    return Fresh(state, frozenset(recent), (staff, schedules))
+
+
+def _recent_sql(vendor: str) -> str:
+    source, agent = (
+        ("unnest(CAST(%s AS bigint[])) AS a(id)", "a.id")
+        if vendor == "postgresql"
+        else ("json_each(%s) AS a", "a.value")
+    )
+    return (
+        f"SELECT {agent} FROM {source} WHERE EXISTS (SELECT 1 FROM {TICKETS} t "  # noqa: S608 - constant names
+        f"WHERE t.organisation_id = %s AND t.assignee_id = {agent} AND t.updated_at >= %s AND t.id <> %s)"
+    )
+
+
+_RECENT_SQL = {vendor: _recent_sql(vendor) for vendor in ("postgresql", "sqlite")}
+
+
+def recent(
+    ask: str,
+    organisation_id: int | None,
+    since: datetime,
     exclude_ticket: int | None,
     conn: Any = None,
-) -> dict[int, tuple[int, bool]]:
-    """For each agent of ``ids``: open tickets of ``priority`` (the counters) and whether they
-    hold a ticket of the organisation updated since ``since`` other than ``exclude_ticket``
-    (continuity; one probe of the ``(organisation, assignee, updated_at)`` index per agent).
-    One statement, one round trip, whatever the number of agents."""
+) -> set[int]:
+    """Continuity alone, as ``fresh`` asks it: who of ``ask`` (an ``id_list``) holds a ticket
+    of the organisation updated since ``since`` other than ``exclude_ticket``."""
     conn = conn or default_connection
-    if not ids:
-        return {}
-    if conn.vendor == "postgresql":
-        source, id_param = "unnest(CAST(%s AS bigint[])) AS a(id)", int_array(ids)
-        agent = "a.id"
-    else:
-        source, id_param = "json_each(%s) AS a", "[" + ",".join(str(int(i)) for i in ids) + "]"
-        agent = "a.value"
-    sql = (
-        f"SELECT {agent}, COALESCE(l.open_count, 0), EXISTS (SELECT 1 FROM {TICKETS} t "  # noqa: S608 - constant names
-        f"WHERE t.organisation_id = %s AND t.assignee_id = {agent} AND t.updated_at >= %s AND t.id <> %s) "
-        f"FROM {source} LEFT JOIN {LOADS} l ON l.priority = %s AND l.agent_id = {agent}"
-    )
     org = organisation_id if organisation_id is not None else -1
-    with conn.cursor() as cur:
-        cur.execute(sql, [org, since, exclude_ticket or 0, id_param, priority])
-        return {int(a): (int(n), bool(r)) for a, n, r in cur.fetchall()}
+    params = [ask, org, since, exclude_ticket or 0]
+    if conn.vendor == "postgresql":
+        cur = _pg_cursor(conn)
+        cur.execute(_RECENT_SQL["postgresql"], params, prepare=True, binary=True)
+        rows = cur.fetchall()
+    else:
+        with conn.cursor() as cur:
+            cur.execute(_RECENT_SQL[conn.vendor], params)
+            rows = cur.fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def _timestamp(value: Any) -> float:
+    if isinstance(value, str):  # SQLite keeps UTC wall times as text
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:  # (and Django's SQLite converter may hand them over naive)
+        value = value.replace(tzinfo=UTC)
+    return float(value.timestamp())
+
+
+def id_list(ids: list[int], vendor: str) -> str:
+    """``ids`` as one parameter: a PostgreSQL array literal or a JSON array (SQLite)."""
+    if vendor == "postgresql":
+        return int_array(ids)
+    return "[" + ",".join(str(int(i)) for i in ids) + "]"

@@ -63,6 +63,17 @@ class AgentLoad(models.Model):
         return f"agent {self.agent_id} {self.priority}: {self.open_count}"
 
 
+class CacheStamp(models.Model):
+    """One row whose stamps database triggers change whenever the staff directory or the
+    schedules routing caches in process change (``relaydesk.routing.stamps``)."""
+
+    staff = models.BigIntegerField(default=0)
+    schedules = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"staff {self.staff}, schedules {self.schedules}"
+
+
 class Rotation(models.Model):
     """One layer of a team's schedule: an RRULE of local shift starts, a wall-clock length and
     the people taking turns.  ``kind='oncall'`` layers are paged; they do not take tickets."""

@@ -2,15 +2,18 @@
 
 Who is on shift is asked on every routing decision, so each team's schedule is turned into
 spans for a window around "now" once and then looked up by binary search.  The cache lives in
-the process and is dropped whenever a rotation, override or time off is saved or deleted here
-(other processes see changes within ``CACHE_TTL``)."""
+the process; every entry remembers the schedules stamp it was built under
+(``relaydesk.routing.stamps``: database triggers change it on any write to teams, regions,
+rotations, overrides or time off, in any process) and is rebuilt when the stamp differs.  The
+public functions read the stamp first (one single-row read); routing decisions pass the stamp
+they read with the loads.
+"""
 
 from __future__ import annotations
 
 import bisect
 import logging
 import threading
-import time as _time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,11 +22,11 @@ import holidays as _holidays
 from relaydesk.core.models import Team
 from relaydesk.domain import shifts
 
+from . import stamps
 from .models import Rotation, ScheduleOverride, TimeOff
 
 log = logging.getLogger(__name__)
 
-CACHE_TTL = 30.0
 WINDOW_BEFORE = timedelta(hours=1)
 WINDOW_AFTER = timedelta(hours=36)
 
@@ -94,16 +97,21 @@ class _Window:
     team_id: int
     a: datetime
     b: datetime
-    built: float
+    stamp: int  # the schedules stamp it was built under
     layers: dict[str, tuple[list[datetime], list[shifts.Span]]]
     # The last answer and the instants between which it holds (nobody's span starts or ends
     # inside): routing asks about "now" again and again, and shifts change a few times a day.
     memo: tuple[datetime, datetime, frozenset[int]] | None = None
 
     def people(self, t: datetime) -> set[int]:
+        return set(self.span_of(t)[0])
+
+    def span_of(self, t: datetime) -> tuple[frozenset[int], datetime, datetime]:
+        """Who is on shift at ``t`` and the instants ``[lo, hi)`` around it between which
+        that holds."""
         memo = self.memo
         if memo is not None and memo[0] <= t < memo[1]:
-            return set(memo[2])
+            return memo[2], memo[0], memo[1]
         out: set[int] = set()
         lo, hi = self.a, self.b
         for starts, spans in self.layers.values():
@@ -120,9 +128,10 @@ class _Window:
                     out.add(int(spans[i].person))  # type: ignore[arg-type]
             elif i >= 0:
                 lo = max(lo, spans[i].end)
+        found = frozenset(out)
         if self.a <= t < self.b:
-            self.memo = (lo, hi, frozenset(out))
-        return out
+            self.memo = (lo, hi, found)
+        return found, lo, hi
 
 
 _lock = threading.Lock()
@@ -130,17 +139,23 @@ _cache: dict[tuple[int, str], _Window] = {}
 
 
 def invalidate() -> None:
+    """Drop every cached window and read the stamps again before the next use."""
     with _lock:
         _cache.clear()
         _teams.clear()
         _people.clear()
+    stamps.forget()
 
 
-def _window(team: Team, kind: str, t: datetime) -> _Window | None:
+def _stamp(stamp: int | None) -> int:
+    return stamps.refresh()[1] if stamp is None else stamp
+
+
+def _window(team: Team, kind: str, t: datetime, stamp: int) -> _Window:
     key = (team.pk, kind)
     with _lock:
         w = _cache.get(key)
-    if w is not None and w.a <= t < w.b and _time.monotonic() - w.built < CACHE_TTL:
+    if w is not None and w.stamp == stamp and w.a <= t < w.b:
         return w
     a, b = t - WINDOW_BEFORE, t + WINDOW_AFTER
     layers: dict[str, tuple[list[datetime], list[shifts.Span]]] = {}
@@ -149,55 +164,69 @@ def _window(team: Team, kind: str, t: datetime) -> _Window | None:
             starts, spans = layers.setdefault(s.layer, ([], []))
             starts.append(s.start)
             spans.append(s)
-    w = _Window(team.pk, a, b, _time.monotonic(), layers)
+    w = _Window(team.pk, a, b, stamp, layers)
     with _lock:
         _cache[key] = w
     return w
 
 
-_teams: dict[str, tuple[float, list[Team]]] = {}
+_teams: dict[str, tuple[int, list[Team]]] = {}
 
 
-def teams_with(kind: str = Rotation.KIND_SHIFT) -> list[Team]:
-    """Teams that have rotations of ``kind`` (cached like the windows)."""
+def teams_with(kind: str = Rotation.KIND_SHIFT, *, stamp: int | None = None) -> list[Team]:
+    """Teams that have rotations of ``kind`` (cached like the windows).  ``stamp``: the
+    schedules stamp the caller has just read (default: read it now)."""
+    stamp = _stamp(stamp)
     with _lock:
         found = _teams.get(kind)
-    if found is not None and _time.monotonic() - found[0] < CACHE_TTL:
+    if found is not None and found[0] == stamp:
         return found[1]
     ids = set(Rotation.objects.filter(kind=kind).values_list("team_id", flat=True))
     teams = list(Team.objects.filter(pk__in=ids).select_related("region").prefetch_related("rotations"))
     with _lock:
-        _teams[kind] = (_time.monotonic(), teams)
+        _teams[kind] = (stamp, teams)
     return teams
 
 
-def on_shift_at(t: datetime, kind: str = Rotation.KIND_SHIFT, teams: list[Team] | None = None) -> dict[int, int]:
+def on_shift_span(
+    t: datetime, kind: str = Rotation.KIND_SHIFT, teams: list[Team] | None = None, *, stamp: int | None = None
+) -> tuple[dict[int, int], datetime, datetime]:
+    """``{user id: team id}`` of everyone on shift at ``t`` (the first team wins for people in
+    several), and the instants ``[lo, hi)`` around ``t`` between which that answer holds."""
+    stamp = _stamp(stamp)
+    out: dict[int, int] = {}
+    lo, hi = t - WINDOW_BEFORE, t + WINDOW_AFTER
+    for team in teams if teams is not None else teams_with(kind, stamp=stamp):
+        people, a, b = _window(team, kind, t, stamp).span_of(t)
+        lo, hi = max(lo, a), min(hi, b)
+        for uid in people:
+            out.setdefault(uid, team.pk)
+    return out, lo, hi
+
+
+def on_shift_at(
+    t: datetime, kind: str = Rotation.KIND_SHIFT, teams: list[Team] | None = None, *, stamp: int | None = None
+) -> dict[int, int]:
     """``{user id: team id}`` of everyone on shift at ``t`` (the first team wins for people in
     several)."""
-    out: dict[int, int] = {}
-    for team in teams if teams is not None else teams_with(kind):
-        w = _window(team, kind, t)
-        if w is None:
-            continue
-        for uid in w.people(t):
-            out.setdefault(uid, team.pk)
-    return out
+    return on_shift_span(t, kind, teams, stamp=stamp)[0]
 
 
-_people: dict[str, tuple[float, frozenset[int]]] = {}
+_people: dict[str, tuple[int, frozenset[int]]] = {}
 
 
-def scheduled_people(kind: str = Rotation.KIND_SHIFT) -> set[int]:
-    """Everyone in some rotation of ``kind`` (cached and invalidated like the windows)."""
+def scheduled_people(kind: str = Rotation.KIND_SHIFT, *, stamp: int | None = None) -> set[int]:
+    """Everyone in some rotation of ``kind`` (cached and checked like the windows)."""
+    stamp = _stamp(stamp)
     with _lock:
         found = _people.get(kind)
-    if found is not None and _time.monotonic() - found[0] < CACHE_TTL:
+    if found is not None and found[0] == stamp:
         return set(found[1])
     out: set[int] = set()
     for ids in Rotation.objects.filter(kind=kind).values_list("member_ids", flat=True):
         out.update(int(i) for i in ids)
     with _lock:
-        _people[kind] = (_time.monotonic(), frozenset(out))
+        _people[kind] = (stamp, frozenset(out))
     return out
 
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import time as _time
-from collections import defaultdict
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +27,7 @@ from relaydesk.tickets.models import (
     Ticket,
 )
 
-from . import loads, schedules
+from . import loads, schedules, stamps
 from .models import DEFAULT_CAPACITY, AgentProfile, Assignment, Rotation
 
 log = logging.getLogger(__name__)
@@ -68,13 +67,21 @@ def agent_skills(user: User, profile: AgentProfile | None) -> frozenset[str]:
     return _skills(user.skills or [], profile.skills if profile is not None else [])
 
 
-def ticket_facts(ticket: Ticket) -> rt.TicketFacts:
+def ticket_facts(ticket: Ticket, pool: Pool | None = None) -> rt.TicketFacts:
+    """The ticket as routing sees it (``pool``: the directory and team labels to use; default:
+    the current ones)."""
     org = ticket.organisation
     manager = org.account_manager if org.is_key_account else None
     backup_id = None
+    manager_team = None
     if manager is not None:
-        found = directory().get(manager.pk)
+        staff = pool.directory if pool is not None else directory()
+        found = staff.get(manager.pk)
         backup_id = found.backup_id if found is not None else None
+        team_id = found.team_id if found is not None else manager.team_id
+        if team_id is not None:
+            known = pool.teams.get(team_id) if pool is not None else None
+            manager_team = team_label(known if known is not None else manager.team)
     return rt.TicketFacts(
         priority=ticket.priority,
         language=org.language,
@@ -87,13 +94,14 @@ def ticket_facts(ticket: Ticket) -> rt.TicketFacts:
         key_account=bool(org.is_key_account and manager is not None),
         manager_id=manager.pk if manager is not None else None,
         backup_id=backup_id,
-        manager_team=team_label(manager.team) if manager is not None and manager.team_id else None,
+        manager_team=manager_team,
     )
 
 
 @dataclass(frozen=True)
 class Staff:
-    """What routing needs of a staff member that changes rarely (cached; see ``directory``)."""
+    """What routing needs of a staff member that changes rarely (cached; see ``directory``).
+    Presence and the last assignment are not here: they are read fresh with the loads."""
 
     id: int
     name: str
@@ -102,39 +110,41 @@ class Staff:
     capacity: dict[str, int]
     team_id: int | None
     backup_id: int | None
-    presence: str
-    last_assigned_at: datetime | None
 
 
-DIRECTORY_TTL = 10.0
-_directory: tuple[float, dict[int, Staff]] | None = None
+_lock = threading.Lock()
+_directory: tuple[int, dict[int, Staff]] | None = None  # (staff stamp, directory)
 
 
 def invalidate_directory() -> None:
-    global _directory
-    _directory = None
+    """Drop the directory and the rosters, and read the stamps again before the next use."""
+    global _directory, _roster
+    with _lock:
+        _directory = None
+        _roster = None
+    stamps.forget()
 
 
-def directory() -> dict[int, Staff]:
-    """Every active staff member's routing facts, rebuilt every ``DIRECTORY_TTL`` seconds and
-    whenever a user or profile is saved in this process (presence and the last assignment
-    time included: other processes see a change within the TTL)."""
+def directory(stamp: int | None = None) -> dict[int, Staff]:
+    """Every active staff member's routing facts, cached in process until the staff stamp
+    changes (``relaydesk.routing.stamps``).  ``stamp``: the staff stamp the caller has just
+    read (default: read it now)."""
     global _directory
+    if stamp is None:
+        stamp = stamps.refresh()[0]
     found = _directory
-    if found is not None and _time.monotonic() - found[0] < DIRECTORY_TTL:
+    if found is not None and found[0] == stamp:
         return found[1]
     profiles = {
         row[0]: row[1:]
-        for row in AgentProfile.objects.values_list(
-            "user_id", "skills", "capacity", "backup_id", "presence", "last_assigned_at"
-        )
+        for row in AgentProfile.objects.values_list("user_id", "skills", "capacity", "backup_id")
     }
     out: dict[int, Staff] = {}
     rows = User.objects.filter(kind=User.KIND_STAFF, is_active=True).values_list(
         "pk", "first_name", "email", "languages", "language", "skills", "team_id"
     )
     for uid, first, email, languages, language, skills, team_id in rows:
-        p_skills, capacity, backup, presence, last = profiles.get(uid, ([], None, None, rt.AVAILABLE, None))
+        p_skills, capacity, backup = profiles.get(uid, ([], None, None))
         out[uid] = Staff(
             id=uid,
             name=first or email,
@@ -143,18 +153,10 @@ def directory() -> dict[int, Staff]:
             capacity=dict(capacity or DEFAULT_CAPACITY),
             team_id=team_id,
             backup_id=backup,
-            presence=presence,
-            last_assigned_at=last,
         )
-    _directory = (_time.monotonic(), out)
+    with _lock:
+        _directory = (stamp, out)
     return out
-
-
-def _touch(uid: int, last_assigned_at: datetime) -> None:
-    """Keep this process's directory in step with an assignment it just made (fairness)."""
-    found = _directory
-    if found is not None and uid in found[1]:
-        found[1][uid] = replace(found[1][uid], last_assigned_at=last_assigned_at)
 
 
 def _skills(core: list[str], structured: list[str]) -> frozenset[str]:
@@ -165,108 +167,189 @@ def _skills(core: list[str], structured: list[str]) -> frozenset[str]:
     return frozenset(out)
 
 
+@dataclass(frozen=True)
+class Roster:
+    """Everyone on shift from ``lo`` to ``hi`` as routing candidates with what changes rarely
+    (``rt.Agent`` with default presence, no load), built under the stamps ``stamped``: one
+    roster serves every decision until a shift starts or ends or a stamp changes."""
+
+    stamped: stamps.Stamps
+    lo: datetime
+    hi: datetime
+    on_shift: dict[int, int]  # user id -> team id
+    staff: dict[int, Staff]  # of those on shift
+    directory: dict[int, Staff]  # every active staff member
+    teams: dict[int, Team]
+    candidates: rt.Roster
+    ids: str  # the ids of the candidates as one SQL parameter (``loads.id_list``)
+    # Per kind of ticket, the agents the last decision ranked first: the next decision asks
+    # about their continuity with the loads (see ``_decide``); per priority, the state the
+    # last decision read.
+    likely: dict[tuple[Any, ...], tuple[int, ...]] = field(default_factory=dict)
+    seen: dict[str, dict[int, rt.State]] = field(default_factory=dict)
+
+
+_roster: Roster | None = None
+
+
+def _roster_at(t: datetime, st: stamps.Stamps) -> Roster:
+    global _roster
+    found = _roster
+    if found is not None and found.stamped == st and found.lo <= t < found.hi:
+        return found
+    teams = schedules.teams_with(Rotation.KIND_SHIFT, stamp=st[1])
+    on, lo, hi = schedules.on_shift_span(t, Rotation.KIND_SHIFT, teams, stamp=st[1])
+    known = directory(stamp=st[0])
+    on = {uid: tid for uid, tid in on.items() if uid in known}
+    by_id = {team.pk: team for team in teams}
+    labels = {tid: team_label(team) for tid, team in by_id.items()}
+    agents = rt.Roster(
+        rt.Agent(
+            id=uid,
+            name=known[uid].name,
+            team=labels.get(tid, "—"),
+            on_shift=True,
+            languages=known[uid].languages,
+            skills=known[uid].skills,
+            capacity=known[uid].capacity,
+        )
+        for uid, tid in on.items()
+    )
+    # The last state read per priority carries over as a hint of whom decisions will ask
+    # about (whoever just came on shift counts as available and unloaded until read).
+    roster = Roster(
+        st, lo, hi, on, {uid: known[uid] for uid in on}, known, by_id, agents,
+        loads.id_list(list(on), connection.vendor), {}, found.seen if found is not None else {},
+    )
+    with _lock:
+        _roster = roster
+    return roster
+
+
 @dataclass
 class Pool:
     """The people on shift at one instant, as routing candidates."""
 
     at: datetime
-    on_shift: dict[int, int]  # user id -> team id
-    staff: dict[int, Staff]
-    presence: dict[int, tuple[str, datetime | None]]  # user id -> (presence, last assigned)
-    teams: dict[int, Team]
+    roster: Roster
+
+    @property
+    def on_shift(self) -> dict[int, int]:
+        return self.roster.on_shift
+
+    @property
+    def staff(self) -> dict[int, Staff]:
+        return self.roster.staff
+
+    @property
+    def directory(self) -> dict[int, Staff]:
+        return self.roster.directory
+
+    @property
+    def teams(self) -> dict[int, Team]:
+        return self.roster.teams
 
     def user(self, uid: int) -> User:
         return User.objects.select_related("team__region").get(pk=uid)
 
     def agents(self, ticket: Ticket | None, priority: str, with_recent: bool = True) -> list[rt.Agent]:
-        """Candidates with their load for ``priority`` (the trigger-kept counters: one small
-        read) and, if ``with_recent``, continuity with the ticket's organisation (``decide``
-        asks about continuity only for the few agents it needs instead)."""
-        present = [uid for uid in self.staff if self.presence.get(uid, (rt.AVAILABLE, None))[0] in (rt.AVAILABLE, rt.BUSY)]
-        load: dict[int, dict[str, int]] = defaultdict(dict)
-        recent: set[int] = set()
-        if present:
-            if ticket is not None and with_recent:
-                found = loads.candidates(
-                    present, priority, ticket.organisation_id, self.at - CONTINUITY_WINDOW, ticket.pk
-                )
-                for uid, (n, was_recent) in found.items():
-                    if n:
-                        load[uid][priority] = n
-                    if was_recent:
-                        recent.add(uid)
-            else:
-                for uid, n in loads.loads_of(present, priority).items():
-                    load[uid][priority] = n
+        """Candidates with their presence, last assignment and load for ``priority`` read now
+        and, if ``with_recent``, continuity with the ticket's organisation."""
+        pool, found = _read(self, ticket, priority, everyone=with_recent and ticket is not None)
         org = frozenset({ticket.organisation_id}) if ticket is not None else frozenset()
-        labels = {tid: team_label(t) for tid, t in self.teams.items()}
         out = []
-        for uid, st in self.staff.items():
-            presence, last = self.presence.get(uid, (rt.AVAILABLE, None))
+        for a in pool.roster.candidates.agents:
+            presence, last, n = found.state.get(a.id, rt.NOBODY)
             out.append(
-                rt.Agent(
-                    id=uid,
-                    name=st.name,
-                    team=labels.get(self.on_shift[uid], "—"),
-                    on_shift=True,
-                    presence=presence,
-                    languages=st.languages,
-                    skills=st.skills,
-                    capacity=st.capacity,
-                    load=load.get(uid, {}),
-                    last_assigned_s=last.timestamp() if last is not None else None,
-                    recent_orgs=org if uid in recent else frozenset(),
+                replace(
+                    a, presence=presence, load={priority: n} if n else {}, last_assigned_s=last,
+                    recent_orgs=org if a.id in found.recent else frozenset(),
                 )
             )
         return out
 
 
-def _ids_sql(ids: list[int]) -> tuple[str, list[Any]]:
-    """``= ANY(%s)`` with one array parameter on PostgreSQL (cheap to send and plan whatever
-    the count), ``IN (…)`` elsewhere."""
-    if connection.vendor == "postgresql":
-        return "= ANY(CAST(%s AS bigint[]))", [loads.int_array(ids)]
-    return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
-
-
-def _recent(ids: list[int], ticket: Ticket, since: datetime) -> set[int]:
-    """Who of ``ids`` handled this organisation's tickets since ``since`` (continuity)."""
-    table = Ticket._meta.db_table
-    cond, params = _ids_sql(ids)
-    sql = (
-        f'SELECT DISTINCT "assignee_id" FROM "{table}" WHERE "organisation_id" = %s '  # noqa: S608 - constant names
-        f'AND "assignee_id" {cond} AND "updated_at" >= %s AND "id" <> %s'
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, [ticket.organisation_id, *params, since, ticket.pk or 0])
-        return {int(r[0]) for r in cur.fetchall()}
+STALE_RETRIES = 3
 
 
 def pool_at(t: datetime) -> Pool:
-    teams = schedules.teams_with(Rotation.KIND_SHIFT)
-    on = schedules.on_shift_at(t, Rotation.KIND_SHIFT, teams)
-    known = directory()
-    on = {uid: tid for uid, tid in on.items() if uid in known}
-    presence = {uid: (known[uid].presence, known[uid].last_assigned_at) for uid in on}
-    return Pool(t, on, {uid: known[uid] for uid in on}, presence, {t.pk: t for t in teams})
+    """Who is on shift at ``t``, checked against the database's stamps now."""
+    return Pool(t, _roster_at(t, stamps.refresh()))
 
 
-def _decide(ticket: Ticket, pool: Pool, facts: rt.TicketFacts) -> rt.Decision:
-    """Loads and continuity of every candidate come in one statement (``loads.candidates``);
-    the lazy chooser then scores only the agents that could win (``decision.scores``)."""
-    agents = pool.agents(ticket, ticket.priority)
-    recent = {a.id for a in agents if a.recent_orgs}
+def _read(pool: Pool, ticket: Ticket | None, priority: str, everyone: bool) -> tuple[Pool, loads.Fresh]:
+    """Presence, last assignment and load of everyone in ``pool`` (and continuity for all of
+    them if ``everyone``), in one statement that also reads the stamps; when those differ from
+    the roster's (a staff member, schedule or team changed, here or in another process), the
+    roster is rebuilt and read again (a few times at most: after that the latest is used)."""
+    t = pool.at
+    org = ticket.organisation_id if ticket is not None else None
+    pk = ticket.pk if ticket is not None else None
+    since = t - CONTINUITY_WINDOW
+    for _ in range(STALE_RETRIES):
+        roster = pool.roster
+        ask = roster.ids if everyone else loads.id_list([], connection.vendor)
+        found = loads.fresh(roster.ids, priority, org, since, pk, ask)
+        if found.stamps == roster.stamped:
+            break
+        stamps.record(found.stamps)
+        pool = Pool(t, _roster_at(t, found.stamps))
+    return pool, found
 
-    def recent_of(ids: list[int]) -> dict[int, rt.Lazy]:
-        return {uid: rt.Lazy({}, uid in recent) for uid in ids}
 
-    return rt.choose_lazily(facts, agents, pool.at.timestamp(), recent_of, known_load=True)
+BATCH = 8  # agents scored (and asked about continuity) at first
+LIKELY = 24  # agents remembered as likely to be asked next time
+
+
+def _decide(ticket: Ticket, when: datetime) -> tuple[Pool, rt.TicketFacts, rt.Decision]:
+    """One statement (``loads.fresh``) reads presence, last assignment and load of everyone
+    on shift, the stamps, and continuity for the agents likely to be asked about: those the
+    last decision about the same kind of ticket (priority, language, wanted skills,
+    key-account team) ranked first, or else the first by the state the last decision of the
+    same priority read (or, the first time, everyone on shift).  The chooser then scores only
+    the agents that could win (``decision.scores``); should it need continuity of an agent
+    not asked (the ranking moved since), a second statement asks about those."""
+    pool = Pool(when, _roster_at(when, stamps.seen()))
+    org, pk, since, now_s = ticket.organisation_id, ticket.pk, when - CONTINUITY_WINDOW, when.timestamp()
+    for _ in range(STALE_RETRIES):
+        roster = pool.roster
+        facts = ticket_facts(ticket, pool)
+        kind = (facts.priority, facts.language, facts.wanted, facts.manager_team if facts.key_account else None)
+        likely = roster.likely.get(kind)
+        if likely is None and facts.priority in roster.seen:
+            likely = rt.ranked_first(facts, roster.candidates, roster.seen[facts.priority], now_s, LIKELY)
+        if likely is None:
+            asked = None  # everyone
+            ask = roster.ids
+        else:
+            asked = {*likely, *(i for i in (facts.manager_id, facts.backup_id) if i is not None)}
+            ask = loads.id_list(list(asked), connection.vendor)
+        found = loads.fresh(roster.ids, facts.priority, org, since, pk, ask)
+        if found.stamps == roster.stamped:
+            break
+        stamps.record(found.stamps)
+        pool = Pool(when, _roster_at(when, found.stamps))
+    recent = set(found.recent)
+
+    def recent_of(ids: list[int]) -> set[int]:
+        if asked is not None:
+            missing = [i for i in ids if i not in asked]
+            if missing:
+                recent.update(loads.recent(loads.id_list(missing, connection.vendor), org, since, pk))
+                asked.update(missing)
+        return recent
+
+    d = rt.choose_from(facts, roster.candidates, found.state, now_s, recent_of, batch=BATCH, keep=LIKELY)
+    if len(roster.likely) >= 1024:
+        roster.likely.clear()
+    roster.likely[kind] = d.ranked
+    roster.seen[facts.priority] = found.state
+    return pool, facts, d
 
 
 def decide(ticket: Ticket, now: datetime | None = None) -> rt.Decision:
     """The routing decision for ``ticket`` at ``now`` (reads only)."""
-    pool = pool_at(_now(now))
-    return _decide(ticket, pool, ticket_facts(ticket))
+    return _decide(ticket, _now(now))[2]
 
 
 def _apply(
@@ -309,7 +392,6 @@ def _apply(
         updated = AgentProfile.objects.filter(user_id=agent.pk).update(last_assigned_at=now)
         if not updated:
             AgentProfile.objects.get_or_create(user=agent, defaults={"last_assigned_at": now})
-        _touch(agent.pk, now)
     return a
 
 
@@ -340,9 +422,7 @@ def route_ticket(
 
     when = _now(now)
     with transaction.atomic():
-        facts = ticket_facts(ticket)
-        pool = pool_at(when)
-        decision = _decide(ticket, pool, facts)
+        pool, facts, decision = _decide(ticket, when)
         scores = {str(k): v for k, v in decision.scores.items()}
         if decision.agent_id is not None:
             agent = pool.user(decision.agent_id)
@@ -412,7 +492,7 @@ def assign_round_robin(ticket: Ticket, team: Team, *, actor: User | None, now: d
     """The team member on shift, present and under capacity who was assigned longest ago."""
     when = _now(now)
     pool = pool_at(when)
-    agents = [a for a in pool.agents(ticket, ticket.priority) if pool.on_shift[a.id] == team.pk]
+    agents = [a for a in pool.agents(ticket, ticket.priority, with_recent=False) if pool.on_shift.get(a.id) == team.pk]
     ok = [a for a in agents if not rt._why_not(a, ticket.priority)]
     if not ok:
         raise ticket_services.TicketError(f"nobody of team {team.name} can take it now", status=409, field="team_id")
@@ -537,8 +617,6 @@ def handover_sweep(now: datetime | None = None, limit: int = HANDOVER_BATCH) -> 
                 fields |= {"presence": "available", "presence_changed_at": when}
                 result["presence_available"] += 1
             AgentProfile.objects.filter(pk=prof.pk).update(**fields)
-    if result["presence_offline"] or result["presence_available"]:
-        invalidate_directory()
     result["picked_up"] = _pick_up_queue(when, bool(on), limit)
     off = scheduled - set(on)
     if not off:

@@ -5,6 +5,7 @@ tickets themselves, and the decision reads them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection
@@ -132,3 +133,25 @@ def test_decision_reads_the_counters_for_capacity(shifts: Any) -> None:
     services.update_ticket(first, actor=first.assignee, changes={"status": "solved"}, now=SG_DAY)
     d = routing.decide(third, SG_DAY)
     assert d.agent_id == first.assignee.pk and "load 0/1" in d.summary
+
+
+def test_continuity_is_asked_again_when_the_prefetch_missed_someone(shifts: Any) -> None:
+    """The decision's statement asks continuity only of the agents likely to be asked; when
+    the chooser needs someone else, a second statement asks, and the decision is the same."""
+    w = shifts
+    tom = make_team_member(w.apac, "tom@relaydesk.test", "Tom", ["en"])
+    from .conftest import rotation
+
+    rotation(w.apac, "SG day 2", [tom], "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9", "2026-01-05T09:00:00", 9 * 60)
+    handled = new(w.carol, SG_DAY, priority="P3")  # Globex, English: Mei (the lower id)
+    routing.assign_manually(handled, tom, actor=w.lead, now=SG_DAY)
+    probe = Ticket(organisation=w.globex, requester=w.carol, priority="P3", status="new")
+    at = SG_DAY + timedelta(minutes=1)
+    first = routing.decide(probe, at)
+    assert first.agent_id == tom.pk and "handled this organisation recently" in first.reasons
+    roster = routing._roster
+    assert roster is not None
+    for kind in roster.likely:  # a hint that leaves everyone out: nobody's continuity comes along
+        roster.likely[kind] = ()
+    again = routing.decide(probe, at)
+    assert (again.agent_id, again.reasons) == (first.agent_id, first.reasons)

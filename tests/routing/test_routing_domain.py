@@ -176,3 +176,53 @@ def test_lazy_choice_with_known_loads_equals_full_choice(w: tuple[TicketFacts, l
     assert len(asked) == len(set(asked))
     assert all(by_id[i].on_shift and by_id[i].presence in ("available", "busy") for i in asked)
     assert all(by_id[i].current(t.priority) < by_id[i].cap(t.priority) for i in asked)
+
+
+# -- a roster and per-decision state give the same decision -----------------------------------
+
+from relaydesk.domain.routing import NOBODY, Roster, choose_from, ranked_first  # noqa: E402
+
+
+@settings(max_examples=80, deadline=None)
+@given(worlds(), st.integers(1, 5), st.booleans())
+def test_choice_from_a_roster_equals_full_choice(
+    w: tuple[TicketFacts, list[Agent]], batch: int, partial: bool
+) -> None:
+    """What changes rarely in the roster, presence, last assignment and load as state, and
+    continuity asked for only the agents who could win: the full decision, whatever batch."""
+    t, agents = w
+    lasting = Roster([replace(a, presence="offline", load={}, last_assigned_s=None, recent_orgs=frozenset()) for a in agents])
+    state = {a.id: (a.presence, a.last_assigned_s, a.current(t.priority)) for a in agents}
+    if partial:  # agents missing from the state are available, never assigned, without load
+        state = {i: s for i, s in state.items() if s != NOBODY}
+    asked: list[int] = []
+    first: list[list[int]] = []
+    recent = {a.id for a in agents if 7 in a.recent_orgs}
+
+    def recent_of(ids: list[int]) -> set[int]:
+        first.append(ids)
+        asked.extend(ids)
+        return recent & set(ids)
+
+    full = choose(t, agents, NOW)
+    d = choose_from(t, lasting, state, NOW, recent_of, batch=batch, keep=3)
+    # ``ranked_first`` says whom it asks about first (the hint for prefetching continuity).
+    assert list(ranked_first(t, lasting, state, NOW, batch)) == (first[0] if first else [])[:batch]
+    assert (d.agent_id, d.rule, d.reasons) == (full.agent_id, full.rule, full.reasons)
+    assert len(asked) == len(set(asked))
+    by_id = {a.id: a for a in agents}
+    assert all(by_id[i].on_shift and by_id[i].presence in ("available", "busy") for i in asked)
+    assert all(by_id[i].current(t.priority) < by_id[i].cap(t.priority) for i in asked)
+    for i in asked:  # whoever was asked about was scored as the full decision scores them
+        assert d.scores[i] == full.scores[i]
+    if d.agent_id is not None:  # the agents who cannot take it are not scored then
+        assert set(d.scores) == set(asked)
+    assert len(d.ranked) <= 3 and all(by_id[i].current(t.priority) < by_id[i].cap(t.priority) for i in d.ranked)
+
+
+def test_roster_remembers_fit_per_language_and_skills() -> None:
+    r = Roster([agent(1, "A", languages=frozenset({"en", "ja"}), skills=frozenset({"sdk:ios"})), agent(2, "B")])
+    ios = frozenset({"sdk:ios", "region:sg"})
+    assert r.fit("ja", ios) == (4.0 + 1.5, 0.0) and r.fit("en", frozenset()) == (4.0, 4.0)
+    assert r.fit("ja", ios) is r.fit("ja", ios)
+    assert r.caps("P1") == (2, 2)
