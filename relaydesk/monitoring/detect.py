@@ -351,6 +351,7 @@ def run_detection(now: datetime | None = None) -> dict[str, Any]:
             keys: list[SeriesKey] = []
             rows: list[np.ndarray[Any, Any]] = []
             inst: list[np.ndarray[Any, Any]] = []
+            early: list[np.ndarray[Any, Any]] = []
             for metric, loc, m, w in recent:
                 got = score_series_detailed(
                     ts[lo:], m[lo:], w[lo:], metric, tz=zones.get(region), score_from=float(w0)
@@ -359,6 +360,7 @@ def run_detection(now: datetime | None = None) -> dict[str, Any]:
                 keys.append(SeriesKey(service, region, loc, metric))
                 rows.append(sc)
                 inst.append(got.instant[in_window[lo:]])
+                early.append(got.early[in_window[lo:]])
                 ok = np.flatnonzero(~np.isnan(sc))
                 if len(ok):
                     j = int(ok[-1])
@@ -375,7 +377,12 @@ def run_detection(now: datetime | None = None) -> dict[str, Any]:
             result["places"] += 1
             result["series"] += len(keys)
             candidates = group_incidents(
-                win_ts, keys, np.vstack(rows), traffic, instant=np.vstack(inst)
+                win_ts,
+                keys,
+                np.vstack(rows),
+                traffic,
+                instant=np.vstack(inst),
+                early=np.vstack(early),
             )
             result["candidates"] += len(candidates)
             for cand in candidates:
