@@ -63,7 +63,7 @@ class GroupingParams:
     # tolerance alone, ``SeriesScores.early``), the minute opens and those early scores
     # count.  A ramp still below the user-visible minimum but plainly worse on every
     # carrier at once opens before it is bad enough on each.  Needs ``early``.
-    early_threshold: float = 0.35
+    early_threshold: float = 0.3
     early_locations: int = 3
 
     def __post_init__(self) -> None:

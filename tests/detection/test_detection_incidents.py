@@ -332,7 +332,7 @@ def test_every_carrier_slightly_worse_on_one_metric_opens_early() -> None:
     mixed[row("XL", "rtt_ms"), 100] = 0.0
     mixed[row("XL", "packet_loss_pct"), 100] = 0.4
     assert group_incidents(TS, keys(), s, TRAFFIC, early=mixed) == []
-    weak = np.where(early > 0, 0.3, 0.0)  # below early_threshold
+    weak = np.where(early > 0, 0.25, 0.0)  # below early_threshold
     assert group_incidents(TS, keys(), s, TRAFFIC, early=weak) == []
     unscored = s.copy()  # minutes without a score (history before score_from) never vote
     unscored[:, 100] = np.nan
