@@ -34,6 +34,11 @@ How a minute is judged (``docs/decisions/0007-detection.md`` has the reasoning):
    larger of the persistence and the drift score.  Corroboration across carriers (a
    shorter rule when several carriers are bad in the same minute) is the grouping's job
    (``relaydesk.detection.incidents``).
+7. **Early score.**  Beside the score, each minute gets an *early* score: the same test
+   against the statistical tolerance alone (robust sigmas, floored at ``early_fraction`` of
+   the user-visible minimum), so a change that is plainly real but still too small for
+   users scores high here.  It never raises a series' own score; the grouping uses it
+   when several carriers agree on one metric in the same minute (the start of a ramp).
 
 Both paths are strictly causal (a score uses samples up to its own minute only) and give
 bit-identical results: the streaming detector shares the hour-level array code and runs
@@ -101,6 +106,12 @@ class DetectorParams:
     drift_span: float = 1.0  # accumulated excess that scores 1
     drift_cap: float = 0.5  # a minute adds at most this (so one odd minute never scores)
     drift_gate: float = 0.25  # below this, the current minute caps the drift score
+    # Early score: the same test against the statistical tolerance alone (k_sigma /
+    # k_rate robust sigmas), floored at this share of the user-visible minimum
+    # (``MetricSpec.min_abs``/``min_rel``) so a near-constant series is not infinitely
+    # sensitive.  It does not enter ``scores``; the grouping lets it open an incident when
+    # several locations agree on one metric in the same minute.
+    early_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         if self.step_s <= 0 or HOUR_S % self.step_s:
@@ -113,6 +124,8 @@ class DetectorParams:
             raise ValueError("min_daily_refs cannot exceed daily_refs")
         if self.drift_window < 0 or self.drift_span <= 0 or not 0 <= self.drift_ref < 1:
             raise ValueError("drift needs drift_window >= 0, drift_span > 0, 0 <= drift_ref < 1")
+        if not 0 < self.early_fraction <= 1:
+            raise ValueError("early_fraction must be in (0, 1]")
         if not self.drift_ref < self.drift_cap <= 1:
             raise ValueError("drift needs drift_ref < drift_cap <= 1")
 
@@ -256,49 +269,68 @@ def _rate_bounds(p: F64, n: F64, alpha: float, need: NDArray[np.bool_]) -> tuple
     return lo, hi
 
 
-def _severity(x: F64, n: F64, base: F64, spec: MetricSpec, params: DetectorParams) -> F64:
-    """How far beyond tolerance each minute is (q >= 1: worse than usual by the tolerance);
-    NaN without a baseline.  ``base`` columns: level, between sigma, within sigma, weight."""
+def _severity(
+    x: F64, n: F64, base: F64, spec: MetricSpec, params: DetectorParams
+) -> tuple[F64, F64]:
+    """How far beyond tolerance each minute is (q >= 1: worse than usual by the tolerance),
+    and the same against the *early* tolerance (the statistical part alone, floored at
+    ``early_fraction`` of the user-visible minimum); NaN without a baseline.  ``base``
+    columns: level, between sigma, within sigma, weight."""
     level, s_between, s_within, nref = base[:, 0], base[:, 1], base[:, 2], base[:, 3]
+    frac = params.early_fraction
     with np.errstate(invalid="ignore", divide="ignore"):
         if spec.is_rate:
             usual_bad = level if spec.worse == "higher" else 1.0 - level
             binom = level * (1.0 - level) / nref
             sys2 = np.where(np.isnan(binom), s_within * s_within, s_within * s_within - binom)
             sys_sigma = np.sqrt(s_between * s_between + np.maximum(sys2, 0.0))
-            tol = np.maximum(
-                np.maximum(spec.min_abs / spec.scale, spec.min_rel * usual_bad),
-                params.k_rate * sys_sigma,
-            )
+            user = np.maximum(spec.min_abs / spec.scale, spec.min_rel * usual_bad)
+            stat = params.k_rate * sys_sigma
+            tol = np.maximum(user, stat)
+            tol_early = np.maximum(user * frac, stat)
             # The bound is never more extreme than the point: compute it only where the
-            # point is worse than usual by a quarter of the tolerance (elsewhere the score
-            # stays below 0.125 either way; the inverse Beta is the costly part).
+            # point is worse than usual by a quarter of the (early) tolerance (elsewhere
+            # the score stays below 0.125 either way; the inverse Beta is the costly part).
             if spec.worse == "higher":
-                lo, _ = _rate_bounds(x, n, params.rate_alpha, x - level > 0.25 * tol)
-                dev = lo - level
+                point = x - level
+                lo, _ = _rate_bounds(x, n, params.rate_alpha, point > 0.25 * tol_early)
+                dev_early = lo - level
             else:
-                _, hi = _rate_bounds(x, n, params.rate_alpha, level - x > 0.25 * tol)
-                dev = level - hi
+                point = level - x
+                _, hi = _rate_bounds(x, n, params.rate_alpha, point > 0.25 * tol_early)
+                dev_early = level - hi
+            dev = np.where(point > 0.25 * tol, dev_early, point)
+            dev_early = np.where(point > 0.25 * tol_early, dev_early, point)
         else:
             sign = 1.0 if spec.worse == "higher" else -1.0
             dev = sign * (x - level)
+            dev_early = dev
             sigma = np.sqrt(s_between * s_between + s_within * s_within)
             quiet = np.where(np.isnan(n) | np.isnan(nref) | (n >= nref), 1.0, nref / n)
             sigma = sigma * np.sqrt(quiet)
-            tol = np.maximum(
-                np.maximum(spec.min_abs, spec.min_rel * np.abs(level)), params.k_sigma * sigma
-            )
+            user = np.maximum(spec.min_abs, spec.min_rel * np.abs(level))
+            stat = params.k_sigma * sigma
+            tol = np.maximum(user, stat)
+            tol_early = np.maximum(user * frac, stat)
         q = dev / tol
-    return np.where(np.isnan(level), np.nan, q)
+        q_early = dev_early / tol_early
+    none = np.isnan(level)
+    return np.where(none, np.nan, q), np.where(none, np.nan, q_early)
 
 
 def _instant(
     x: F64, n: F64, daily: F64, weekly: F64, spec: MetricSpec, params: DetectorParams
-) -> F64:
+) -> tuple[F64, F64]:
     """Instantaneous score in [0, 1] (NaN without a baseline): unusual against both the daily
-    and the weekly profile."""
-    q = np.fmin(_severity(x, n, daily, spec, params), _severity(x, n, weekly, spec, params))
-    return np.where(np.isnan(q), np.nan, np.clip(q * 0.5, 0.0, 1.0))
+    and the weekly profile; and the early score, the same against the early tolerance."""
+    qd, ed = _severity(x, n, daily, spec, params)
+    qw, ew = _severity(x, n, weekly, spec, params)
+    q = np.fmin(qd, qw)
+    e = np.fmin(ed, ew)
+    return (
+        np.where(np.isnan(q), np.nan, np.clip(q * 0.5, 0.0, 1.0)),
+        np.where(np.isnan(e), np.nan, np.clip(e * 0.5, 0.0, 1.0)),
+    )
 
 
 def _persist(windows: F64, n_big: int, relax: float) -> F64:
@@ -362,43 +394,59 @@ def _interp1(b0: Row, b1: Row, f: float) -> Row:
     return (out[0], out[1], out[2], out[3])
 
 
-def _severity1(x: float, n: float, base: Row, spec: MetricSpec, params: DetectorParams) -> float:
+def _severity1(
+    x: float, n: float, base: Row, spec: MetricSpec, params: DetectorParams
+) -> tuple[float, float]:
     level, s_between, s_within, nref = base
     if math.isnan(level):
-        return math.nan
+        return math.nan, math.nan
+    frac = params.early_fraction
     if spec.is_rate:
         usual_bad = level if spec.worse == "higher" else 1.0 - level
         binom = level * (1.0 - level) / nref if nref == nref and nref != 0 else math.nan
         sys2 = s_within * s_within if math.isnan(binom) else s_within * s_within - binom
         sys_sigma = math.sqrt(s_between * s_between + _nmax(sys2, 0.0))
-        tol = _nmax(
-            _nmax(spec.min_abs / spec.scale, spec.min_rel * usual_bad),
-            params.k_rate * sys_sigma,
-        )
+        user = _nmax(spec.min_abs / spec.scale, spec.min_rel * usual_bad)
+        stat = params.k_rate * sys_sigma
+        tol = _nmax(user, stat)
+        tol_early = _nmax(user * frac, stat)
         usable = not math.isnan(n) and not math.isnan(x)
         if spec.worse == "higher":
+            point = x - level
             bound = x
-            if usable and x - level > 0.25 * tol:
+            if usable and point > 0.25 * tol_early:
                 k = x * n
                 bound = float(betaincinv(k + 0.5, n - k + 0.5, params.rate_alpha)) if k > 0 else 0.0
-            dev = bound - level
+            dev_early = bound - level
         else:
+            point = level - x
             bound = x
-            if usable and level - x > 0.25 * tol:
+            if usable and point > 0.25 * tol_early:
                 k = x * n
                 bound = (
                     float(betaincinv(k + 0.5, n - k + 0.5, 1.0 - params.rate_alpha))
                     if k < n
                     else 1.0
                 )
-            dev = level - bound
+            dev_early = level - bound
+        dev = dev_early if point > 0.25 * tol else point
+        if not point > 0.25 * tol_early:
+            dev_early = point
     else:
         sign = 1.0 if spec.worse == "higher" else -1.0
         dev = sign * (x - level)
+        dev_early = dev
         sigma = math.sqrt(s_between * s_between + s_within * s_within)
         quiet = 1.0 if (math.isnan(n) or math.isnan(nref) or n >= nref) else nref / n
         sigma = sigma * math.sqrt(quiet)
-        tol = _nmax(_nmax(spec.min_abs, spec.min_rel * abs(level)), params.k_sigma * sigma)
+        user = _nmax(spec.min_abs, spec.min_rel * abs(level))
+        stat = params.k_sigma * sigma
+        tol = _nmax(user, stat)
+        tol_early = _nmax(user * frac, stat)
+    return _ratio1(dev, tol), _ratio1(dev_early, tol_early)
+
+
+def _ratio1(dev: float, tol: float) -> float:
     if tol == 0 or math.isnan(tol) or math.isnan(dev):
         with np.errstate(invalid="ignore", divide="ignore"):
             return float(np.float64(dev) / np.float64(tol))
@@ -407,10 +455,18 @@ def _severity1(x: float, n: float, base: Row, spec: MetricSpec, params: Detector
 
 def _instant1(
     x: float, n: float, daily: Row, weekly: Row, spec: MetricSpec, params: DetectorParams
-) -> float:
-    qd = _severity1(x, n, daily, spec, params)
-    qw = _severity1(x, n, weekly, spec, params)
-    q = qw if math.isnan(qd) else (qd if math.isnan(qw) else (qd if qd <= qw else qw))
+) -> tuple[float, float]:
+    qd, ed = _severity1(x, n, daily, spec, params)
+    qw, ew = _severity1(x, n, weekly, spec, params)
+    return _clip_score(_fmin1(qd, qw)), _clip_score(_fmin1(ed, ew))
+
+
+def _fmin1(a: float, b: float) -> float:
+    """``np.fmin`` of two floats (NaN only when both are)."""
+    return b if math.isnan(a) else (a if math.isnan(b) else (a if a <= b else b))
+
+
+def _clip_score(q: float) -> float:
     if math.isnan(q):
         return math.nan
     return min(max(q * 0.5, 0.0), 1.0)
@@ -450,6 +506,7 @@ class SeriesScores:
     instant: F64  # the minute's own score before persistence
     status: NDArray[np.int8]
     baseline: F64  # usual level at that minute (daily profile), in the metric's unit
+    early: F64  # the minute's own score against the statistical tolerance alone
 
 
 def _as_seconds(timestamps: ArrayLike) -> F64:
@@ -469,7 +526,7 @@ def score_series_detailed(
     tz: str | None = None,
     score_from: float | None = None,
 ) -> SeriesScores:
-    """Scores, instantaneous scores, status codes and baseline for one series.
+    """Scores, instantaneous scores, status codes, baseline and early scores for one series.
 
     ``timestamps``: epoch seconds (or ``datetime64``), strictly increasing minutes.
     ``weights``: sessions behind each value (None: unknown).  ``tz``: the region's time
@@ -491,7 +548,7 @@ def score_series_detailed(
     size = len(ts)
     if size == 0:
         empty = np.zeros(0)
-        return SeriesScores(empty, empty.copy(), np.zeros(0, np.int8), empty.copy())
+        return SeriesScores(empty, empty.copy(), np.zeros(0, np.int8), empty.copy(), empty.copy())
     if not np.all(np.isfinite(ts)):
         raise ValueError("timestamps must be finite")
     step = params.step_s
@@ -507,7 +564,7 @@ def score_series_detailed(
             skip = ts < math.floor(float(score_from) / step) * step
             scores[skip] = np.nan
             status[skip] = SKIPPED
-        return SeriesScores(scores, scores.copy(), status, np.full(size, np.nan))
+        return SeriesScores(scores, scores.copy(), status, np.full(size, np.nan), scores.copy())
 
     per_hour = params.per_hour
     first_hour = int(minute[0] // per_hour)
@@ -562,8 +619,10 @@ def score_series_detailed(
     weekly = _interp(weekly_h[i0], weekly_h[i0 + 1], frac)
 
     inst = np.full(size, np.nan)
-    inst[part] = _instant(x_s[part], w_s[part], daily, weekly, spec, params)
+    early = np.full(size, np.nan)
+    inst[part], early[part] = _instant(x_s[part], w_s[part], daily, weekly, spec, params)
     inst[nodata] = np.nan
+    early[nodata] = np.nan
 
     # Persistence (N-th largest of the last M minutes) and drift (the last drift_window
     # minutes) on the dense minute grid.
@@ -582,7 +641,7 @@ def score_series_detailed(
     status[:lo_out] = SKIPPED
     level = np.full(size, np.nan)
     level[part] = daily[:, 0] * spec.scale if spec.is_rate else daily[:, 0]
-    return SeriesScores(scores, inst, status, level)
+    return SeriesScores(scores, inst, status, level, early)
 
 
 def score_series(
@@ -609,8 +668,8 @@ class SeriesDetector:
     """The streaming form: feed samples in time order with :meth:`update`.
 
     Keeps ``(weekly_refs weeks + 1 day)`` of hour summaries and the current hour's minutes:
-    a few kilobytes per series.  ``last_status`` / ``last_instant`` / ``last_baseline``
-    describe the latest call.
+    a few kilobytes per series.  ``last_status`` / ``last_instant`` / ``last_baseline`` /
+    ``last_early`` describe the latest call.
     """
 
     def __init__(
@@ -632,6 +691,7 @@ class SeriesDetector:
         self._keep_h = WEEK_H * max(params.weekly_refs, 1) + DAY_H * (params.daily_refs + 2)
         self.last_status = NO_DATA
         self.last_instant = math.nan
+        self.last_early = math.nan
         self.last_baseline = math.nan
 
     # hour bookkeeping
@@ -702,6 +762,7 @@ class SeriesDetector:
         if self.spec.worse == "none":
             self.last_status = NO_DATA if nodata else NOT_SCORED
             self.last_instant = math.nan if nodata else 0.0
+            self.last_early = self.last_instant
             self.last_baseline = math.nan
             return self.last_instant
 
@@ -712,7 +773,9 @@ class SeriesDetector:
         d1, w1 = self._baselines(c + 1)
         daily = _interp1(d0, d1, frac)
         weekly = _interp1(w0, w1, frac)
-        inst_v = math.nan if nodata else _instant1(x, w, daily, weekly, self.spec, p)
+        inst_v, early_v = (
+            (math.nan, math.nan) if nodata else _instant1(x, w, daily, weekly, self.spec, p)
+        )
 
         look = p.lookback_minutes
         self._recent.append((minute, 0.0 if math.isnan(inst_v) else inst_v))
@@ -729,6 +792,7 @@ class SeriesDetector:
         level = daily[0]
         self.last_baseline = level * self.spec.scale if self.spec.is_rate else level
         self.last_instant = inst_v
+        self.last_early = early_v
         if nodata:
             self.last_status = NO_DATA
             return math.nan

@@ -217,6 +217,25 @@ def traffic_profile(ts: F64, region: RegionProfile) -> F64:
 # -- generation -----------------------------------------------------------------------------------
 
 
+def _minute_strength(ts: F64, start: float, end: float, ramp_s: float) -> F64:
+    """Mean incident strength (0..1) over each minute ``[t, t + 60)``: the incident covers
+    ``[start, end)`` and ramps linearly from 0 to 1 over its first ``ramp_s`` seconds (0: at
+    once).  The exact average, so the minute in which a ramp begins carries the part of
+    the ramp inside it, and a minute only partly inside a sudden incident its share."""
+    lo = np.maximum(ts, start) - start
+    hi = np.minimum(ts + MINUTE, end) - start
+    covered = hi > lo
+
+    def integral(x: F64) -> F64:  # of the strength from ``start`` to ``start + x``
+        if ramp_s <= 0:
+            return x
+        return np.where(x <= ramp_s, x * x / (2.0 * ramp_s), x - ramp_s / 2.0)
+
+    with np.errstate(invalid="ignore"):
+        mean = (integral(np.maximum(hi, 0.0)) - integral(np.maximum(lo, 0.0))) / MINUTE
+    return np.where(covered, np.clip(mean, 0.0, 1.0), 0.0)
+
+
 def _lognorm(rng: np.random.Generator, sigma: float, shape: tuple[int, ...]) -> F64:
     return np.exp(rng.normal(0.0, sigma, shape) - 0.5 * sigma * sigma)
 
@@ -343,15 +362,7 @@ def generate(
             for psi, pri, inc in plans:
                 if psi != si or pri != ri:
                     continue
-                rel = (ts - inc.start) / MINUTE  # minutes since start at each minute start
-                # share of each minute [t, t+60) inside the incident, then the ramp
-                inside = np.clip(np.minimum(rel + 1.0, (inc.end - ts) / MINUTE), 0.0, 1.0)
-                if inc.ramp_s > 0:
-                    mid = ts + 30.0 - inc.start
-                    ramp = np.clip(mid / inc.ramp_s, 0.0, 1.0)
-                    strength = inside * ramp
-                else:
-                    strength = inside
+                strength = _minute_strength(ts, inc.start, inc.end, inc.ramp_s)
                 for car in inc.carriers:
                     ci = reg.carriers.index(car)
                     for met in inc.metrics:

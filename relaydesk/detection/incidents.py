@@ -52,12 +52,29 @@ class GroupingParams:
     # witnesses agreeing is the confirmation).  Needs ``instant`` in ``group_incidents``.
     fast_threshold: float = 0.5
     fast_locations: int = 2
+    # Severe minutes: a location with at least ``severe_metrics`` metrics at or above
+    # ``severe_threshold`` by their instantaneous scores in the same minute (twice the
+    # user-visible tolerance on two metrics, by default) counts at once: the worse a
+    # minute, the less confirmation it needs.  0 turns this off.  Needs ``instant``.
+    severe_threshold: float = 1.0
+    severe_metrics: int = 2
+    # Early agreement: when at least ``early_locations`` locations have the *same metric* at
+    # or above ``early_threshold`` by their early score (the test against the statistical
+    # tolerance alone, ``SeriesScores.early``), the minute opens and those early scores
+    # count.  A ramp still below the user-visible minimum but plainly worse on every
+    # carrier at once opens before it is bad enough on each.  Needs ``early``.
+    early_threshold: float = 0.3
+    early_locations: int = 3
 
     def __post_init__(self) -> None:
         if not 0 <= self.floor <= self.close_threshold <= self.open_threshold <= 1:
             raise ValueError("need 0 <= floor <= close_threshold <= open_threshold <= 1")
         if not 0 < self.fast_threshold <= 1 or self.fast_locations < 2:
             raise ValueError("need 0 < fast_threshold <= 1 and fast_locations >= 2")
+        if not 0 < self.severe_threshold <= 1 or self.severe_metrics < 0:
+            raise ValueError("need 0 < severe_threshold <= 1 and severe_metrics >= 0")
+        if not 0 < self.early_threshold <= 1 or self.early_locations < 2:
+            raise ValueError("need 0 < early_threshold <= 1 and early_locations >= 2")
         if self.merge_minutes < 1 or self.resolve_after_minutes < 1:
             raise ValueError("merge_minutes and resolve_after_minutes must be >= 1")
 
@@ -176,19 +193,62 @@ def _loc_max(mat: F64, locs: Sequence[str], loc: str) -> F64:
     return np.where(has, np.nanmax(np.where(np.isnan(mine), -1.0, mine), axis=0), np.nan)
 
 
-def _corroborated(sub: F64, inst: F64, locs: Sequence[str], params: GroupingParams) -> F64:
-    """Scores of one service × region, raised to the instantaneous scores in the minutes
-    where enough locations are bad at once (see ``GroupingParams.fast_threshold``)."""
+def _corroborated(
+    sub: F64,
+    inst: F64 | None,
+    early: F64 | None,
+    locs: Sequence[str],
+    mets: Sequence[str],
+    params: GroupingParams,
+) -> tuple[F64, NDArray[np.bool_]]:
+    """Scores of one service × region (rows: series at ``locs`` × ``mets``), raised in the
+    minutes that need no persistence, and the minutes an early agreement opens:
+
+    * several locations bad at once (``fast_*``): their instantaneous scores count;
+    * one location severely bad on several metrics (``severe_*``): those metrics'
+      instantaneous scores count;
+    * ``early_locations`` locations agreeing on one metric by the early score
+      (``early_*``): the minute opens and those early scores count.
+    """
     names = sorted(set(locs))
-    if len(names) < params.fast_locations:
-        return sub
-    bad = np.zeros(sub.shape[1], dtype=np.int64)
-    for loc in names:
-        bad += np.nan_to_num(_loc_max(inst, locs, loc), nan=0.0) >= params.fast_threshold
-    agree = bad >= params.fast_locations
-    if not agree.any():
-        return sub
-    return np.where(agree[None, :] & ~np.isnan(inst) & ~np.isnan(sub), np.fmax(sub, inst), sub)
+    out = sub.copy()
+    opens = np.zeros(sub.shape[1], dtype=bool)
+    if inst is not None:
+        filled = np.nan_to_num(inst, nan=0.0)
+        if len(names) >= params.fast_locations:
+            bad = np.zeros(sub.shape[1], dtype=np.int64)
+            for loc in names:
+                bad += np.nan_to_num(_loc_max(inst, locs, loc), nan=0.0) >= params.fast_threshold
+            agree = bad >= params.fast_locations
+            if agree.any():
+                lift = agree[None, :] & ~np.isnan(inst) & ~np.isnan(out)
+                out = np.where(lift, np.fmax(out, inst), out)
+        if params.severe_metrics > 0:
+            hot = (filled >= params.severe_threshold) & ~np.isnan(sub)
+            for loc in names:
+                mine = [j for j, x in enumerate(locs) if x == loc]
+                severe = hot[mine].sum(axis=0) >= params.severe_metrics
+                for j in mine:
+                    lift = severe & hot[j]
+                    out[j] = np.where(lift, np.fmax(out[j], inst[j]), out[j])
+    if early is None or len(names) < params.early_locations:
+        return out, opens
+    # only minutes that are scored vote (``score_from``: earlier minutes are history)
+    hot = (np.nan_to_num(early, nan=0.0) >= params.early_threshold) & ~np.isnan(sub)
+    for met in sorted(set(mets)):
+        rows = [j for j, m in enumerate(mets) if m == met]
+        # one vote per location (a location may have several series of one metric)
+        votes = np.zeros(sub.shape[1], dtype=np.int64)
+        for loc in sorted({locs[j] for j in rows}):
+            votes += hot[[j for j in rows if locs[j] == loc]].any(axis=0)
+        agree = votes >= params.early_locations
+        if not agree.any():
+            continue
+        opens |= agree
+        for j in rows:
+            lift = agree & hot[j]
+            out[j] = np.where(lift, np.fmax(out[j], early[j]), out[j])
+    return out, opens
 
 
 def group_incidents(
@@ -198,6 +258,7 @@ def group_incidents(
     traffic: Mapping[tuple[str, str, str], ArrayLike] | None = None,
     params: GroupingParams = DEFAULT_GROUPING,
     instant: ArrayLike | None = None,
+    early: ArrayLike | None = None,
 ) -> list[IncidentCandidate]:
     """Group per-series scores into incident candidates (sorted by start).
 
@@ -216,7 +277,17 @@ def group_incidents(
     ``params.fast_locations`` locations are at or above ``params.fast_threshold`` uses the
     instantaneous scores of that minute where they exceed the persistent ones: a problem on
     several carriers at once opens without waiting for its second minute (a route blip hits
-    one carrier, so this does not let blips through).
+    one carrier, so this does not let blips through).  A minute in which one location is at
+    or above ``params.severe_threshold`` on at least ``params.severe_metrics`` metrics also
+    counts at once (twice the user-visible tolerance on two metrics: the worse a minute,
+    the less confirmation it needs).
+
+    ``early`` (series × T, optional): the early scores (``score_series_detailed(...).early``,
+    the same test against the statistical tolerance alone).  A minute in which at least
+    ``params.early_locations`` locations have the same metric at or above
+    ``params.early_threshold`` by it opens an incident, with those early scores as the
+    series' scores: a ramp on every carrier at once is found while it is still below the
+    user-visible minimum on each.
     """
     ts = np.asarray(timestamps, dtype=np.float64)
     sc = np.atleast_2d(np.asarray(scores, dtype=np.float64))
@@ -227,6 +298,11 @@ def group_incidents(
         inst = np.atleast_2d(np.asarray(instant, dtype=np.float64))
         if inst.shape != sc.shape:
             raise ValueError(f"instant must be (series, T) = ({len(keys)}, {len(ts)})")
+    ear: F64 | None = None
+    if early is not None:
+        ear = np.atleast_2d(np.asarray(early, dtype=np.float64))
+        if ear.shape != sc.shape:
+            raise ValueError(f"early must be (series, T) = ({len(keys)}, {len(ts)})")
     if len(ts) == 0:
         return []
     step = float(np.median(np.diff(ts))) if len(ts) > 1 else 60.0
@@ -238,8 +314,16 @@ def group_incidents(
     for (service, region), rows in sorted(groups.items()):
         sub = sc[rows]
         locations = sorted({keys[i].location for i in rows})
-        if inst is not None:
-            sub = _corroborated(sub, inst[rows], [keys[i].location for i in rows], params)
+        agreed = np.zeros(len(ts), dtype=bool)
+        if inst is not None or ear is not None:
+            sub, agreed = _corroborated(
+                sub,
+                None if inst is None else inst[rows],
+                None if ear is None else ear[rows],
+                [keys[i].location for i in rows],
+                [keys[i].metric for i in rows],
+                params,
+            )
         # Metrics of one location move together (one route blip raises RTT, loss and
         # freezes at once), so within a location the strongest metric speaks for it;
         # different locations are independent witnesses and corroborate (noisy-OR).
@@ -248,6 +332,7 @@ def group_incidents(
         for li, loc in enumerate(locations):
             per_loc[li] = _loc_max(sub, row_locs, loc)
         ev = corroborate(per_loc, floor=params.floor).evidence
+        ev = np.where(agreed, np.fmax(ev, params.open_threshold), ev)
         known = ~np.isnan(ev)
         bad = known & (ev >= params.close_threshold)
         opening = known & (ev >= params.open_threshold)
@@ -366,4 +451,5 @@ def detect_incidents(
     ]
     scores = np.vstack([r.scores for r in rows]) if rows else np.zeros((0, len(ts)))
     inst = np.vstack([r.instant for r in rows]) if rows else np.zeros((0, len(ts)))
-    return group_incidents(ts, keys, scores, traffic, grouping, instant=inst)
+    early = np.vstack([r.early for r in rows]) if rows else np.zeros((0, len(ts)))
+    return group_incidents(ts, keys, scores, traffic, grouping, instant=inst, early=early)

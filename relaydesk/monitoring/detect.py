@@ -403,12 +403,14 @@ def _score_place(
     keys: list[SeriesKey] = []
     rows: list[np.ndarray[Any, Any]] = []
     inst: list[np.ndarray[Any, Any]] = []
+    early: list[np.ndarray[Any, Any]] = []
     base: list[np.ndarray[Any, Any]] = []
     for metric, loc, m, w in recent:
         got = score_series_detailed(ts[lo:], m[lo:], w[lo:], metric, tz=tz, score_from=float(w0))
         keys.append(SeriesKey(service, region, loc, metric))
         rows.append(got.scores[in_window[lo:]])
         inst.append(got.instant[in_window[lo:]])
+        early.append(got.early[in_window[lo:]])
         base.append(got.baseline[in_window[lo:]])
     traffic = None
     if "concurrent_users" in place["metrics"]:
@@ -418,7 +420,9 @@ def _score_place(
             (service, region, loc): np.nan_to_num(m[in_window]) for loc, (m, _w) in users.items()
         }
     scores, instant = np.vstack(rows), np.vstack(inst)
-    candidates = group_incidents(ts[in_window], keys, scores, traffic, instant=instant)
+    candidates = group_incidents(
+        ts[in_window], keys, scores, traffic, instant=instant, early=np.vstack(early)
+    )
     return PlaceScores(
         service, region, by, ts, in_window, data, keys, scores, instant, np.vstack(base), candidates
     )

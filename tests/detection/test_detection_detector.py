@@ -44,13 +44,23 @@ def bump(ts: np.ndarray, centre_h: float, width_h: float) -> np.ndarray:
 def stream(
     ts: np.ndarray, vals: np.ndarray, wts: np.ndarray | None, metric: str, **kw: object
 ) -> tuple[np.ndarray, np.ndarray]:
+    out, status, _ = stream_detailed(ts, vals, wts, metric, **kw)
+    return out, status
+
+
+def stream_detailed(
+    ts: np.ndarray, vals: np.ndarray, wts: np.ndarray | None, metric: str, **kw: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores, status codes and early scores of the streaming detector, sample by sample."""
     det = SeriesDetector(metric, **kw)  # type: ignore[arg-type]
     out = np.empty(len(ts))
     status = np.empty(len(ts), dtype=np.int8)
+    early = np.empty(len(ts))
     for i in range(len(ts)):
         out[i] = det.update(ts[i], vals[i], None if wts is None else wts[i])
         status[i] = det.last_status
-    return out, status
+        early[i] = det.last_early
+    return out, status, early
 
 
 def flat_rtt(days: float, seed: int = 0, level: float = 50.0) -> tuple[np.ndarray, np.ndarray]:
@@ -71,9 +81,10 @@ def test_streaming_equals_batch_bit_for_bit_on_generated_telemetry() -> None:
         if car != "XL" or met not in picked:
             continue
         batch = score_series_detailed(tel.timestamps, vals, wts, met, tz="Asia/Jakarta")
-        s, status = stream(tel.timestamps, vals, wts, met, tz="Asia/Jakarta")
+        s, status, early = stream_detailed(tel.timestamps, vals, wts, met, tz="Asia/Jakarta")
         np.testing.assert_array_equal(s, batch.scores)  # NaN == NaN here, bit-exact otherwise
         np.testing.assert_array_equal(status, batch.status)
+        np.testing.assert_array_equal(early, batch.early)
         checked += 1
         nonzero += int(np.nansum(batch.scores > 0) > 0)
     assert checked == 4 and nonzero >= 2  # incidents and noise really produced scores
@@ -112,9 +123,10 @@ def test_streaming_equals_batch_property(
     case: tuple[np.ndarray, np.ndarray, np.ndarray | None, str],
 ) -> None:
     ts, vals, wts, metric = case
-    batch = score_series(ts, vals, wts, metric, params=COARSE)
-    s, _ = stream(ts, vals, wts, metric, params=COARSE)
-    np.testing.assert_array_equal(s, batch)
+    batch = score_series_detailed(ts, vals, wts, metric, params=COARSE)
+    s, _, early = stream_detailed(ts, vals, wts, metric, params=COARSE)
+    np.testing.assert_array_equal(s, batch.scores)
+    np.testing.assert_array_equal(early, batch.early)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -123,7 +135,8 @@ def test_changing_the_future_never_changes_past_scores(
     case: tuple[np.ndarray, np.ndarray, np.ndarray | None, str], cut_frac: float, seed: int
 ) -> None:
     ts, vals, wts, metric = case
-    before = score_series(ts, vals, wts, metric, params=COARSE)
+    before_all = score_series_detailed(ts, vals, wts, metric, params=COARSE)
+    before = before_all.scores
     cut = int(len(ts) * cut_frac)
     rng = np.random.default_rng(seed)
     spec = get_metric(metric)
@@ -132,8 +145,10 @@ def test_changing_the_future_never_changes_past_scores(
     w2 = None if wts is None else wts.copy()
     if w2 is not None:
         w2[cut + 1 :] = rng.integers(0, 5, len(ts) - cut - 1)
-    after = score_series(ts, future, w2, metric, params=COARSE)
+    after_all = score_series_detailed(ts, future, w2, metric, params=COARSE)
+    after = after_all.scores
     np.testing.assert_array_equal(after[: cut + 1], before[: cut + 1])
+    np.testing.assert_array_equal(after_all.early[: cut + 1], before_all.early[: cut + 1])
     # ...and dropping the future altogether gives the same past too
     truncated = score_series(
         ts[: cut + 1],
@@ -349,6 +364,28 @@ def test_a_partly_bad_onset_minute_counts_toward_persistence() -> None:
         ts, v, None, "rtt_ms", params=DetectorParams(onset_relax=1.0, drift_window=0)
     )
     assert strict[i + 1] < 0.5
+
+
+def test_a_real_but_small_shift_shows_in_the_early_score_only() -> None:
+    ts, vals = flat_rtt(4, seed=11)  # ~50 ms, 3 % minute noise: sigma ~1.5 ms
+    i = int(np.flatnonzero(ts >= T0 + 3 * DAY + 12 * 3600)[0])
+    v = vals.copy()
+    v[i : i + 30] += 20.0  # many sigmas, but a quarter of the user-visible 80 ms
+    r = score_series_detailed(ts, v, None, "rtt_ms")
+    assert np.all(r.early[i : i + 30] >= 0.9)
+    assert np.all(r.instant[i : i + 30] < 0.2)
+    assert np.nanmax(r.scores[i : i + 30]) < 0.5  # the early score never raises the score
+    np.testing.assert_array_equal(r.scores, score_series(ts, v, None, "rtt_ms"))
+    normal = score_series_detailed(ts, vals, None, "rtt_ms").early[2 * 1440 :]
+    assert np.mean(normal >= 0.3) < 0.01  # ordinary minutes rarely reach it
+    # its floor: a share of the user-visible minimum (an exactly flat series is not
+    # infinitely sensitive)
+    flat = np.full(len(ts), 50.0)
+    flat[i] = 50.0 + 4.0
+    e = score_series_detailed(ts, flat, None, "rtt_ms").early[i]
+    assert e == pytest.approx(4.0 / (0.1 * 80.0) / 2)
+    with pytest.raises(ValueError, match="early_fraction"):
+        DetectorParams(early_fraction=0.0)
 
 
 # -- load, errors ------------------------------------------------------------------------------------

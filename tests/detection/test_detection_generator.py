@@ -15,6 +15,7 @@ from relaydesk.detection import METRICS, validate_sample
 from relaydesk.detection.generator import (
     METRIC_GROUPS,
     REGION_BY_CODE,
+    _minute_strength,
     generate,
     traffic_profile,
 )
@@ -34,6 +35,27 @@ def test_same_seed_same_data_other_seed_other_data() -> None:
 @pytest.fixture(scope="module")
 def tel():  # type: ignore[no-untyped-def]
     return generate(seed=7, days=14, incidents_per_week=3.0)
+
+
+@pytest.mark.parametrize("ramp_s", [0.0, 300.0, 1200.0])
+@pytest.mark.parametrize("offset_s", [0.0, 15.0, 45.0])
+def test_each_minute_carries_its_exact_share_of_the_incident(
+    ramp_s: float, offset_s: float
+) -> None:
+    ts = 60.0 * np.arange(200, dtype=np.float64)
+    start, end = 600.0 + offset_s, 600.0 + offset_s + 5000.0
+    s = _minute_strength(ts, start, end, ramp_s)
+    # the minutes add up to the incident's area: its length less half the ramp
+    assert s.sum() * 60 == pytest.approx(end - start - ramp_s / 2)
+    assert np.all((s >= 0) & (s <= 1))
+    assert s[9] == 0.0 and s[200 - 1] == 0.0  # before and after
+    first = (60.0 - offset_s) / 60.0  # the share of the onset minute inside the incident
+    if ramp_s == 0:
+        assert s[10] == pytest.approx(first) and s[11] == 1.0
+    else:  # the ramp's own onset minute carries the part of the ramp inside it
+        assert s[10] == pytest.approx(first * (60.0 - offset_s) / 2 / ramp_s)
+        assert s[11] == pytest.approx((90.0 - offset_s) / ramp_s)  # the ramp at mid-minute
+        assert np.all(np.diff(s[10:60]) >= 0)
 
 
 def test_incident_labels_are_consistent(tel) -> None:  # type: ignore[no-untyped-def]
@@ -134,7 +156,7 @@ def test_bench_output_shape() -> None:
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        bench.main(["--days", "8", "--seeds", "3", "--stream-seconds", "0.5"])
+        bench.main(["--days", "8", "--seeds", "13", "--stream-seconds", "0.5"])
     lines = [json.loads(x) for x in out.getvalue().splitlines()]
     metrics = {x["metric"] for x in lines}
     assert metrics >= {
@@ -149,4 +171,4 @@ def test_bench_output_shape() -> None:
     }
     for x in lines:
         assert list(x)[:4] == ["bench", "metric", "value", "unit"] and x["bench"] == "detection"
-        assert x["seed"] == 3 and x["split"] == "held_out"
+        assert x["seed"] == 13 and x["split"] == "held_out"

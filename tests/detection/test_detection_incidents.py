@@ -234,7 +234,10 @@ def test_detect_incidents_is_scoring_then_grouping() -> None:
     ]
     scores = np.vstack([r.scores for r in each])
     instant = np.vstack([r.instant for r in each])
-    assert got == group_incidents(tel.timestamps, keys_, scores, traffic, instant=instant)
+    early = np.vstack([r.early for r in each])
+    assert got == group_incidents(
+        tel.timestamps, keys_, scores, traffic, instant=instant, early=early
+    )
     assert {c.region for c in got} == {"sg", "us"}
     # only the last day scored: candidates from that day only, the same as in a full run
     last_day = tel.timestamps[-1] - 86400
@@ -268,8 +271,8 @@ def test_several_carriers_bad_in_the_same_minute_open_at_once() -> None:
 def test_one_carrier_alone_still_waits_for_persistence() -> None:
     s = quiet(9)
     inst = quiet(9)
-    inst[row("Telkomsel", "rtt_ms"), 100] = 1.0  # a blip on one route
-    inst[row("Telkomsel", "packet_loss_pct"), 100] = 1.0  # ...moves its metrics together
+    inst[row("Telkomsel", "rtt_ms"), 100] = 0.9  # a blip on one route
+    inst[row("Telkomsel", "packet_loss_pct"), 100] = 0.9  # ...moves its metrics together
     inst[row("Indosat", "rtt_ms"), 100] = 0.3  # another carrier, below fast_threshold
     assert group_incidents(TS, keys(), s, TRAFFIC, instant=inst) == []
     strict = GroupingParams(fast_locations=3)
@@ -288,3 +291,53 @@ def test_instant_scores_never_fill_minutes_without_a_score() -> None:
         group_incidents(TS, keys(), s, TRAFFIC, instant=inst[:, :10])
     with pytest.raises(ValueError, match="fast"):
         GroupingParams(fast_locations=1)
+
+
+def test_a_severe_minute_on_several_metrics_of_one_carrier_opens_at_once() -> None:
+    s = quiet(9)
+    inst = quiet(9)
+    inst[row("XL", "rtt_ms"), 100] = 1.0  # twice the user-visible tolerance...
+    assert group_incidents(TS, keys(), s, TRAFFIC, instant=inst) == []  # one metric: a blip
+    inst[row("XL", "packet_loss_pct"), 100] = 1.0  # ...on two metrics of the same route
+    cands = group_incidents(TS, keys(), s, TRAFFIC, instant=inst)
+    assert len(cands) == 1
+    assert cands[0].detected_at == TS[100] + 60
+    assert cands[0].locations == ("XL",)
+    assert set(cands[0].metrics) == {"rtt_ms", "packet_loss_pct"}
+    off = GroupingParams(severe_metrics=0)
+    assert group_incidents(TS, keys(), s, TRAFFIC, off, instant=inst) == []
+    split = inst.copy()  # the same two metrics, but on two carriers below fast_threshold...
+    split[row("XL", "packet_loss_pct"), 100] = 0.0
+    split[row("Indosat", "packet_loss_pct"), 100] = 0.4
+    assert group_incidents(TS, keys(), s, TRAFFIC, instant=split) == []
+    with pytest.raises(ValueError, match="severe"):
+        GroupingParams(severe_threshold=0.0)
+
+
+def test_every_carrier_slightly_worse_on_one_metric_opens_early() -> None:
+    s = quiet(9)  # nothing is bad enough for users yet: no scores, no instants
+    early = quiet(9)
+    for c in CARRIERS:  # ...but each carrier's RTT is plainly up, in the same minute
+        early[row(c, "rtt_ms"), 100] = 0.4
+    cands = group_incidents(TS, keys(), s, TRAFFIC, early=early)
+    assert len(cands) == 1
+    assert cands[0].detected_at == TS[100] + 60
+    assert cands[0].series_peaks == {(c, "rtt_ms"): 0.4 for c in CARRIERS}
+    assert group_incidents(TS, keys(), s, TRAFFIC) == []  # without early: nothing yet
+
+    two = early.copy()
+    two[row("XL", "rtt_ms"), 100] = 0.0  # two carriers only: could be two blips at once
+    assert group_incidents(TS, keys(), s, TRAFFIC, early=two) == []
+    mixed = early.copy()  # three carriers, but not the same metric
+    mixed[row("XL", "rtt_ms"), 100] = 0.0
+    mixed[row("XL", "packet_loss_pct"), 100] = 0.4
+    assert group_incidents(TS, keys(), s, TRAFFIC, early=mixed) == []
+    weak = np.where(early > 0, 0.25, 0.0)  # below early_threshold
+    assert group_incidents(TS, keys(), s, TRAFFIC, early=weak) == []
+    unscored = s.copy()  # minutes without a score (history before score_from) never vote
+    unscored[:, 100] = np.nan
+    assert group_incidents(TS, keys(), unscored, TRAFFIC, early=early) == []
+    with pytest.raises(ValueError, match="early"):
+        group_incidents(TS, keys(), s, TRAFFIC, early=early[:, :10])
+    with pytest.raises(ValueError, match="early"):
+        GroupingParams(early_locations=1)
