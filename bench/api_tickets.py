@@ -368,13 +368,17 @@ def database_bytes() -> int:
 
 
 def analyze() -> None:
-    """PostgreSQL: what autovacuum does after a bulk load (visibility map, statistics).
-    SQLite: nothing — the app never runs ANALYZE, so the planner works as on a real site."""
+    """What a running site has done after a bulk load: PostgreSQL's autovacuum (visibility
+    map, statistics); on SQLite the worker's hourly statistics refresh (relaydesk.core.dbstats)."""
     from django.db import connection
+
+    from relaydesk.core import dbstats
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("VACUUM ANALYZE")
+    else:
+        dbstats.refresh(force=True)
 
 
 # -- requests --------------------------------------------------------------------------------

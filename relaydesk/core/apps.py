@@ -11,8 +11,11 @@ class CoreConfig(AppConfig):
 
         from relaydesk.api.auth import forget_token_cache
 
-        from . import auth_backend, lookups  # noqa: F401  (auth_backend: failed-login receiver)
+        from . import auth_backend, dbstats, lookups, periodic  # noqa: F401  (auth_backend: failed-login receiver)
         from .models import APIToken, Organisation, Region, Team, User
+
+        # SQLite's planner statistics, refreshed hourly by the worker (see dbstats).
+        periodic.register("sqlite_statistics", dbstats.refresh)
 
         def forget_regions(**_kw: object) -> None:
             lookups.forget()
