@@ -95,6 +95,24 @@ def test_list_shape_order_and_cursor(world) -> None:
     assert seen[0]["created_at"] == detail["created_at"]  # same time format as validated answers
 
 
+def test_cursor_pages_through_tickets_sharing_one_due_time(world) -> None:
+    """Ties on the urgency time (every ticket without a due time shares one) page by id:
+    each ticket exactly once, in (sla_sort_at, id) order."""
+    api = world.api(world.alice)
+    ids = [api.post("/api/v1/tickets", {"subject": f"t{i}"})[1]["id"] for i in range(7)]
+    same = Ticket.objects.get(pk=ids[0]).sla_sort_at
+    Ticket.objects.filter(pk__in=ids[1:6]).update(sla_sort_at=same)
+    seen, cursor = [], None
+    for _ in range(10):
+        page = api.get("/api/v1/tickets", {"limit": 2, **({"cursor": cursor} if cursor else {})})[1]
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next"]
+        if not cursor:
+            break
+    want = sorted(ids, key=lambda pk: (Ticket.objects.get(pk=pk).sla_sort_at, pk))
+    assert seen == want
+
+
 def test_list_items_say_what_the_detail_says(world) -> None:
     """List items are built from plain rows, the detail from the model: the same fields agree
     (people with and without names, team, region, tags, context and clock times)."""

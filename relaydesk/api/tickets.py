@@ -404,7 +404,10 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> HttpRes
         page = matching(vals[:n_filter])
         if after:
             when, pk = vals[n_filter:]
-            page = page.filter(Q(sla_sort_at__gt=when) | Q(sla_sort_at=when, pk__gt=pk))
+            # (sla_sort_at, id) after the cursor's, written so the planner seeks the urgency
+            # index at sla_sort_at >= when (a plain OR made SQLite walk every ticket sharing
+            # that time, e.g. all without a due time: 40 ms instead of 4 at 100k).
+            page = page.filter(Q(sla_sort_at__gte=when), Q(sla_sort_at__gt=when) | Q(pk__gt=pk))
         # The page's ids from the queue indexes alone (no joins, no wide rows) ...
         return page.order_by("sla_sort_at", "id").values_list("id", flat=True)[: filters.limit + 1]
 
