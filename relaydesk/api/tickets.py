@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -22,7 +21,7 @@ from relaydesk.core.models import Region, Team, User
 from relaydesk.domain import clock as clk
 from relaydesk.sla import engine
 from relaydesk.tickets import services
-from relaydesk.tickets.models import Attachment, AuditEntry, Message, Tag, Ticket
+from relaydesk.tickets.models import Attachment, AuditEntry, Message, Ticket
 
 from . import schemas as s
 from .auth import (
@@ -65,19 +64,16 @@ def _clock_out(c: clk.Clock, cal: Any, now_us: int) -> dict[str, Any]:
     }
 
 
+def _tag_links(*pks: int) -> QuerySet[Any]:
+    return Ticket.tags.through.objects.filter(ticket_id__in=list(pks)).values_list("ticket_id", "tag__name")
+
+
 def _tag_names(t: Ticket) -> list[str]:
-    """The ticket's tag names, sorted: one small query by index (no ORM compilation)."""
+    """The ticket's tag names, sorted (the list's tag query, for one ticket)."""
     prefetched = getattr(t, "_prefetched_objects_cache", {}).get("tags")
     if prefetched is not None:
         return sorted(tag.name for tag in prefetched)
-    link = Ticket.tags.through._meta
-    sql = (
-        f"SELECT g.name FROM {Tag._meta.db_table} g JOIN {link.db_table} l "  # noqa: S608 - model tables
-        "ON l.tag_id = g.id WHERE l.ticket_id = %s ORDER BY g.name"
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, [t.pk])
-        return [row[0] for row in cur.fetchall()]
+    return sorted(name for _tid, name in prepared.fetch("tickets_tags", _tag_links, [t.pk]))
 
 
 def ticket_out(t: Ticket, *, detail: bool = False, tags: list[str] | None = None) -> dict[str, Any]:
@@ -423,11 +419,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> HttpRes
     rows = rows[: filters.limit]
     tags: dict[int, list[str]] = {r[0]: [] for r in rows}
     if rows:
-
-        def tag_links(*pks: int) -> QuerySet[Any]:
-            return Ticket.tags.through.objects.filter(ticket_id__in=list(pks)).values_list("ticket_id", "tag__name")
-
-        for tid, name in prepared.fetch("tickets_tags", tag_links, list(tags)):
+        for tid, name in prepared.fetch("tickets_tags", _tag_links, list(tags)):
             tags[tid].append(name)
     data = {
         "count": count if limit is None else min(count, limit),

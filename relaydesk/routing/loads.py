@@ -293,14 +293,7 @@ def fresh(
     conn = conn or default_connection
     org = organisation_id if organisation_id is not None else -1
     params = [ask, org, since, exclude_ticket or 0, ids, priority]
-    if conn.vendor == "postgresql":
-        cur = _pg_cursor(conn)
-        cur.execute(_SQL["postgresql"], params, prepare=True, binary=True)
-        rows = cur.fetchall()
-    else:
-        with conn.cursor() as cur:
-            cur.execute(_SQL[conn.vendor], params)
-            rows = cur.fetchall()
+    rows = _run(conn, _SQL, params)
     state: dict[int, rt.State] = {}
     recent: list[int] = []
     staff = schedules = 0
@@ -345,15 +338,18 @@ def recent(
     conn = conn or default_connection
     org = organisation_id if organisation_id is not None else -1
     params = [ask, org, since, exclude_ticket or 0]
+    return {int(r[0]) for r in _run(conn, _RECENT_SQL, params)}
+
+
+def _run(conn: Any, sql: dict[str, str], params: list[Any]) -> list[Any]:
+    """One routing statement: on PostgreSQL prepared once per connection, binary results."""
     if conn.vendor == "postgresql":
         cur = _pg_cursor(conn)
-        cur.execute(_RECENT_SQL["postgresql"], params, prepare=True, binary=True)
-        rows = cur.fetchall()
-    else:
-        with conn.cursor() as cur:
-            cur.execute(_RECENT_SQL[conn.vendor], params)
-            rows = cur.fetchall()
-    return {int(r[0]) for r in rows}
+        cur.execute(sql["postgresql"], params, prepare=True, binary=True)
+        return list(cur.fetchall())
+    with conn.cursor() as c:
+        c.execute(sql[conn.vendor], params)
+        return list(c.fetchall())
 
 
 def _timestamp(value: Any) -> float:
