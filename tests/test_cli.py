@@ -86,3 +86,29 @@ def test_login_is_rate_limited(world, settings) -> None:
     settings.RELAYDESK_LOGIN_MAX_FAILURES = 100
     c.post("/admin/login/", {"username": world.admin.email, "password": "a-long-test-password"})
     assert "_auth_user_id" in c.session
+
+
+def _run_in(data_dir: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full = dict(os.environ, DJANGO_SETTINGS_MODULE="relaydesk.settings", RELAYDESK_DATA_DIR=data_dir, **env)
+    full.pop("DATABASE_URL", None)
+    full.update(env)
+    return subprocess.run([sys.executable, "-m", "relaydesk", *args], capture_output=True, text=True, timeout=300, env=full)
+
+
+def test_check_reports_an_unmigrated_then_a_current_database(tmp_path) -> None:
+    data = str(tmp_path)
+    out = _run_in(data, "check")
+    assert out.returncode != 0
+    assert "unapplied migration" in out.stderr and "relaydesk migrate" in out.stderr
+    assert _run_in(data, "migrate", "-v", "0").returncode == 0
+    out = _run_in(data, "check")
+    assert out.returncode == 0, out.stderr
+    assert "reachable" in out.stdout and "schema current" in out.stdout
+
+
+def test_check_fails_clearly_when_the_database_cannot_be_reached(tmp_path) -> None:
+    out = _run_in(str(tmp_path), "check", DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere")
+    assert out.returncode != 0
+    assert "cannot be reached" in out.stderr and "DATABASE_URL" in out.stderr
+    # the configuration-only mode does not touch the database
+    assert _run_in(str(tmp_path), "check", "--skip-database", DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere").returncode == 0

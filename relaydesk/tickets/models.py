@@ -299,8 +299,22 @@ class Attachment(models.Model):
         return self.filename
 
 
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    """Bulk ``update()`` and ``delete()`` would bypass the model's append-only guard, so they
+    refuse too. (Deleting a ticket still removes its trail: that cascade is the database's,
+    not this queryset's, and the admin's log records who deleted the ticket.)"""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ValidationError("the audit trail is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValidationError("the audit trail is append-only")
+
+
 class AuditEntry(models.Model):
     """One changed field of a ticket: who changed what from what to what, when. Append-only."""
+
+    objects = AuditQuerySet.as_manager()
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="audit")
     field = models.CharField(max_length=60)
