@@ -19,7 +19,7 @@ from relaydesk.domain import clock as clk
 from relaydesk.sla import engine
 from relaydesk.sla.models import SLARule
 
-from . import signals
+from . import files, signals
 from .models import (
     STATUS_CLOSED,
     STATUS_NEW,
@@ -266,7 +266,7 @@ def create_ticket(
     ch.audit.append(created)
     if rule is not None:
         ch.record("sla_rule", None, rule)
-    with transaction.atomic():
+    with files.discard_on_failure(), transaction.atomic():
         ticket.number = next_number()
         fastsql.insert([ticket])
         if tags:
@@ -461,7 +461,7 @@ def add_message(
         raise TicketError("body must not be empty", field="body")
     for up in attachments or []:
         validate_upload(up)
-    with transaction.atomic():
+    with files.discard_on_failure(), transaction.atomic():
         ticket = Ticket.objects.select_for_update(of=("self",)).select_related(
             "organisation__plan", "organisation__home_region", "sla_rule", "sla_calendar"
         ).get(pk=ticket.pk)
@@ -557,6 +557,7 @@ def save_attachment(ticket: Ticket, message: Message | None, up: Upload, user: U
         uploaded_by=user,
     )
     att.file.save(name, ContentFile(up.data), save=False)
+    files.track(att.file.storage, att.file.name)
     att.save()
     return att
 
