@@ -110,3 +110,61 @@ def test_customer_history_hides_internal_fields(world, tickets) -> None:
     _, hist = world.api(world.alice).get(f"/api/v1/tickets/{acme['id']}/history")
     fields = {h["field"] for h in hist if h["kind"] == "change"}
     assert "assignee" not in fields and "tags" not in fields and "message" not in fields
+
+
+def _upload(api, ticket_id: int, name: str = "trace.log"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    f = SimpleUploadedFile(name, b"trace\n", content_type="text/plain")
+    return api.client.post(
+        f"/api/v1/tickets/{ticket_id}/attachments", {"files": [f], "body": "logs"},
+        HTTP_AUTHORIZATION=f"Bearer {api.token}",
+    )
+
+
+def test_customer_cannot_upload_to_another_orgs_ticket(world, tickets) -> None:
+    from relaydesk.tickets.models import Attachment, Message
+
+    _, globex = tickets
+    r = _upload(world.api(world.alice), globex["id"])
+    assert r.status_code == 404 and "globex" not in r.content.decode().lower()
+    assert not Attachment.objects.filter(ticket_id=globex["id"]).exists()
+    assert not Message.objects.filter(ticket_id=globex["id"], body="logs").exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "payload"),
+    [
+        ("get", "", None),
+        ("patch", "", {"status": "solved"}),
+        ("get", "/messages", None),
+        ("post", "/messages", {"body": "hi", "public": False}),
+        ("get", "/history", None),
+        ("get", "/attachments", None),
+    ],
+)
+def test_agent_cannot_touch_an_unserved_orgs_ticket(world, tickets, method, suffix, payload) -> None:
+    """Mei (APAC) does not serve Globex (DE): every per-ticket endpoint answers 404."""
+    from relaydesk.tickets.models import Message, Ticket
+
+    _, globex = tickets
+    before = Ticket.objects.values_list("status", "updated_at").get(pk=globex["id"])
+    messages = Message.objects.filter(ticket_id=globex["id"]).count()
+    status, body = getattr(world.api(world.agent), method)(f"/api/v1/tickets/{globex['id']}{suffix}", payload)
+    assert status == 404
+    assert "globex" not in str(body).lower()
+    assert Ticket.objects.values_list("status", "updated_at").get(pk=globex["id"]) == before
+    assert Message.objects.filter(ticket_id=globex["id"]).count() == messages
+    # and the agent who serves Globex gets through
+    assert getattr(world.api(world.agent_emea), method)(f"/api/v1/tickets/{globex['id']}{suffix}", payload)[0] in (200, 201)
+
+
+def test_agent_cannot_upload_to_or_download_from_an_unserved_org(world, tickets) -> None:
+    _, globex = tickets
+    r = _upload(world.api(world.carol), globex["id"])
+    assert r.status_code == 201
+    url = r.json()[0]["url"]
+    mei, jonas = world.api(world.agent), world.api(world.agent_emea)
+    assert mei.client.get(url, HTTP_AUTHORIZATION=f"Bearer {mei.token}").status_code == 404
+    assert jonas.client.get(url, HTTP_AUTHORIZATION=f"Bearer {jonas.token}").status_code == 200
+    assert _upload(mei, globex["id"]).status_code == 404
