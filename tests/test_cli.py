@@ -112,3 +112,27 @@ def test_check_fails_clearly_when_the_database_cannot_be_reached(tmp_path) -> No
     assert "cannot be reached" in out.stderr and "DATABASE_URL" in out.stderr
     # the configuration-only mode does not touch the database
     assert _run_in(str(tmp_path), "check", "--skip-database", DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere").returncode == 0
+
+
+@pytest.mark.django_db
+def test_createadmin_interactive_asks_twice_and_validates(world, monkeypatch) -> None:
+    from django.core.management.base import CommandError
+
+    answers = iter(["a-long-admin-passphrase", "a-long-admin-passphrase"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": "night-ops@example.test")
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    out = io.StringIO()
+    call_command("createadmin", stdout=out)
+    admin = User.objects.get(email="night-ops@example.test")
+    assert admin.is_superuser and admin.check_password("a-long-admin-passphrase")
+    assert "created" in out.getvalue()
+    # typed differently the second time: nothing created
+    answers = iter(["a-long-admin-passphrase", "a-long-admin-passphrasf"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": "second@example.test")
+    with pytest.raises(CommandError, match="do not match"):
+        call_command("createadmin")
+    # too weak: refused with the validator's reason
+    answers = iter(["abc", "abc"])
+    with pytest.raises(CommandError, match="--password"):
+        call_command("createadmin")
+    assert not User.objects.filter(email="second@example.test").exists()
