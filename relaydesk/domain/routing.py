@@ -38,6 +38,7 @@ __all__ = [
     "State",
     "TicketFacts",
     "Weights",
+    "at_load",
     "bound",
     "choose",
     "choose_from",
@@ -447,6 +448,13 @@ class Roster:
         self.weights = weights
         self._caps: dict[str, tuple[int, ...]] = {}
         self._fit: dict[tuple[str, frozenset[str]], tuple[float, ...]] = {}
+        self._index: dict[int, int] | None = None
+
+    def cap(self, agent_id: int, priority: str) -> int:
+        """``agent_id``'s capacity for ``priority`` (``Agent.cap``)."""
+        if self._index is None:
+            self._index = {uid: k for k, uid in enumerate(self.ids)}
+        return self.caps(priority)[self._index[agent_id]]
 
     def caps(self, priority: str) -> tuple[int, ...]:
         found = self._caps.get(priority)
@@ -576,6 +584,14 @@ def choose_from(
         fetch,
         keep,
     )
+
+
+def at_load(d: Decision, n: int, cap: int) -> Decision:
+    """``d`` with its chosen agent's load as ``n`` of ``cap`` in the reasons (``load n/cap``):
+    the load read again, under a lock, just before the assignment is written (the caller
+    keeps the choice while ``n`` is under ``cap``; the scores stay as decided)."""
+    label = f"load {n}/{cap}"
+    return replace(d, reasons=tuple(label if r.startswith("load ") else r for r in d.reasons))
 
 
 def _with(a: Agent, st: State, priority: str, recent: bool, organisation_id: int) -> Agent:

@@ -341,6 +341,41 @@ def recent(
     return {int(r[0]) for r in _run(conn, _RECENT_SQL, params)}
 
 
+def _claim_sql(vendor: str) -> str:
+    lock = " FOR UPDATE" if vendor == "postgresql" else ""
+    return f"SELECT open_count FROM {LOADS} WHERE agent_id = %s AND priority = %s{lock}"  # noqa: S608
+
+
+_CLAIM_SQL = {vendor: _claim_sql(vendor) for vendor in ("postgresql", "sqlite")}
+_CLAIM_ROW_SQL = (
+    f"INSERT INTO {LOADS} (agent_id, priority, open_count) VALUES (%s, %s, 0) "  # noqa: S608
+    "ON CONFLICT (priority, agent_id) DO NOTHING"
+)
+
+
+def claim(agent_id: int, priority: str, conn: Any = None) -> int:
+    """Lock ``agent_id``'s counter of open ``priority`` tickets until the end of the current
+    transaction and return it as it is now: another transaction assigning a ticket of that
+    priority to the agent (its trigger writes the same row) waits until this one ends, and a
+    claim waits for theirs and then reads what they committed.  Routing claims the agent it
+    chose before it writes, and takes them only while the claimed count is under capacity.
+
+    PostgreSQL: ``SELECT … FOR UPDATE`` on the counter row (one prepared statement; a missing
+    row is first inserted at 0, so there is always a row to lock).  SQLite: a plain read; a
+    write transaction already holds the database's write lock from its ``BEGIN IMMEDIATE``,
+    so no other writer runs between this read and the commit."""
+    conn = conn or default_connection
+    if not conn.in_atomic_block:
+        raise RuntimeError("loads.claim outside a transaction would hold nothing")
+    params = [agent_id, priority]
+    rows = _run(conn, _CLAIM_SQL, params)
+    if not rows and conn.vendor == "postgresql":
+        with conn.cursor() as c:
+            c.execute(_CLAIM_ROW_SQL, params)
+        rows = _run(conn, _CLAIM_SQL, params)
+    return int(rows[0][0]) if rows else 0
+
+
 def _run(conn: Any, sql: dict[str, str], params: list[Any]) -> list[Any]:
     """One routing statement: on PostgreSQL prepared once per connection, binary results."""
     if conn.vendor == "postgresql":

@@ -301,14 +301,24 @@ BATCH = 8  # agents scored (and asked about continuity) at first
 LIKELY = 24  # agents remembered as likely to be asked next time
 
 
-def _decide(ticket: Ticket, when: datetime) -> tuple[Pool, rt.TicketFacts, rt.Decision]:
+def _decide(
+    ticket: Ticket, when: datetime, claim: bool = False
+) -> tuple[Pool, rt.TicketFacts, rt.Decision]:
     """One statement (``loads.fresh``) reads presence, last assignment and load of everyone
     on shift, the stamps, and continuity for the agents likely to be asked about: those the
     last decision about the same kind of ticket (priority, language, wanted skills,
     key-account team) ranked first, or else the first by the state the last decision of the
     same priority read (or, the first time, everyone on shift).  The chooser then scores only
     the agents that could win (``decision.scores``); should it need continuity of an agent
-    not asked (the ranking moved since), a second statement asks about those."""
+    not asked (the ranking moved since), a second statement asks about those.
+
+    With ``claim`` (inside the transaction that writes the assignment) the chosen agent's
+    counter is locked and read again (``loads.claim``) before the decision is returned: a
+    decision made at the same moment in another transaction may have taken the agent's last
+    place.  Under capacity, the choice stands (its reasons show the load read under the
+    lock); at capacity, every agent's load is read again (a new statement sees what was
+    committed meanwhile) and the chooser picks again, until a claimed agent can take the
+    ticket or nobody can."""
     pool = Pool(when, _roster_at(when, stamps.seen()))
     org, pk, since, now_s = ticket.organisation_id, ticket.pk, when - CONTINUITY_WINDOW, when.timestamp()
     for _ in range(STALE_RETRIES):
@@ -340,10 +350,28 @@ def _decide(ticket: Ticket, when: datetime) -> tuple[Pool, rt.TicketFacts, rt.De
         return recent
 
     d = rt.choose_from(facts, roster.candidates, found.state, now_s, recent_of, batch=BATCH, keep=LIKELY)
+    state = found.state
+    full: dict[int, int] = {}  # agents claimed and found at capacity: their count
+    while claim and d.agent_id is not None:
+        uid, p = d.agent_id, facts.priority
+        n, cap = loads.claim(uid, p), roster.candidates.cap(uid, p)
+        if n < cap:
+            if n != state.get(uid, rt.NOBODY)[2]:
+                d = rt.at_load(d, n, cap)
+            break
+        # Full since the loads were read: read them again (continuity as already asked; the
+        # agents found full stay full while this transaction holds their counters) and
+        # choose again, never one of them.
+        full[uid] = n
+        state = dict(loads.fresh(roster.ids, p, org, since, pk, loads.id_list([], connection.vendor)).state)
+        for i, held in full.items():
+            presence, last, _ = state.get(i, rt.NOBODY)
+            state[i] = (presence, last, held)
+        d = rt.choose_from(facts, roster.candidates, state, now_s, recent_of, batch=BATCH, keep=LIKELY)
     if len(roster.likely) >= 1024:
         roster.likely.clear()
     roster.likely[kind] = d.ranked
-    roster.seen[facts.priority] = found.state
+    roster.seen[facts.priority] = state
     return pool, facts, d
 
 
@@ -422,7 +450,7 @@ def route_ticket(
 
     when = _now(now)
     with transaction.atomic():
-        pool, facts, decision = _decide(ticket, when)
+        pool, facts, decision = _decide(ticket, when, claim=True)
         scores = {str(k): v for k, v in decision.scores.items()}
         if decision.agent_id is not None:
             agent = pool.user(decision.agent_id)
@@ -489,18 +517,24 @@ def assign_on_call(ticket: Ticket, user: User, *, now: datetime) -> Assignment:
 
 
 def assign_round_robin(ticket: Ticket, team: Team, *, actor: User | None, now: datetime | None = None) -> Assignment:
-    """The team member on shift, present and under capacity who was assigned longest ago."""
+    """The team member on shift, present and under capacity who was assigned longest ago.
+    Loads are read, and the pick's counter locked and read again (``loads.claim``), inside
+    the transaction that writes the assignment, as in ``route_ticket``."""
     when = _now(now)
-    pool = pool_at(when)
-    agents = [a for a in pool.agents(ticket, ticket.priority, with_recent=False) if pool.on_shift.get(a.id) == team.pk]
-    ok = [a for a in agents if not rt._why_not(a, ticket.priority)]
-    if not ok:
-        raise ticket_services.TicketError(f"nobody of team {team.name} can take it now", status=409, field="team_id")
-    pick = min(ok, key=lambda a: (a.last_assigned_s or 0.0, a.id))
+    p = ticket.priority
     with transaction.atomic():
+        pool = pool_at(when)
+        agents = [a for a in pool.agents(ticket, p, with_recent=False) if pool.on_shift.get(a.id) == team.pk]
+        ok = sorted((a for a in agents if not rt._why_not(a, p)), key=lambda a: (a.last_assigned_s or 0.0, a.id))
+        for pick in ok:
+            n = loads.claim(pick.id, p)
+            if n < pick.cap(p):
+                break
+        else:
+            raise ticket_services.TicketError(f"nobody of team {team.name} can take it now", status=409, field="team_id")
         return _apply(
             ticket, agent=pool.user(pick.id), team=team, rule="round_robin", trigger="manual",
-            summary=f"assigned to {pick.name}: round robin in {team.name}, load {pick.current(ticket.priority)}/{pick.cap(ticket.priority)}",
+            summary=f"assigned to {pick.name}: round robin in {team.name}, load {n}/{pick.cap(p)}",
             reasons=["round robin", f"on shift {pick.team}"], scores={}, actor=actor, now=when,
         )
 

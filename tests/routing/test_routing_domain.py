@@ -226,3 +226,15 @@ def test_roster_remembers_fit_per_language_and_skills() -> None:
     assert r.fit("ja", ios) == (4.0 + 1.5, 0.0) and r.fit("en", frozenset()) == (4.0, 4.0)
     assert r.fit("ja", ios) is r.fit("ja", ios)
     assert r.caps("P1") == (2, 2)
+
+
+def test_roster_capacity_of_one_agent_and_a_decision_at_the_load_read_again() -> None:
+    from relaydesk.domain.routing import at_load
+
+    r = Roster([agent(1, "A"), agent(2, "B", capacity={"*": 3})])
+    assert (r.cap(1, "P1"), r.cap(2, "P1"), r.cap(2, "P4")) == (2, 3, 3)
+    d = choose(facts(), [agent(1, "Mei", load={"P3": 1})], NOW)
+    again = at_load(d, 4, 8)
+    assert d.summary == "assigned to Mei; on shift SG; en; load 1/8"
+    assert again.summary == "assigned to Mei; on shift SG; en; load 4/8"
+    assert (again.agent_id, again.rule, again.scores) == (d.agent_id, d.rule, d.scores)
