@@ -182,8 +182,18 @@ class AffectedOut(Schema):
     is_key_account: bool
 
 
+class ManagerPageOut(Schema):
+    manager_id: int
+    manager_email: str
+    organisations: list[int]
+    email_queued: bool
+    webhook_status: str
+    created_at: datetime
+
+
 class IncidentDetail(IncidentOut):
     resolve_proposed_at: datetime | None
+    manager_pages: list[ManagerPageOut]
     updates: list[StaffUpdateOut]
     affected_count: int
     affected: list[AffectedOut]
@@ -254,6 +264,17 @@ def _detail(inc: Incident) -> dict[str, Any]:
     affected = inc.affected.select_related("organisation")
     out.update(
         resolve_proposed_at=inc.resolve_proposed_at,
+        manager_pages=[
+            {
+                "manager_id": p.manager_id,
+                "manager_email": p.manager.email,
+                "organisations": p.organisations,
+                "email_queued": p.email_id is not None,
+                "webhook_status": p.webhook_status,
+                "created_at": p.created_at,
+            }
+            for p in inc.manager_pages.select_related("manager")
+        ],
         updates=[
             {
                 "id": u.pk,

@@ -274,6 +274,49 @@ class NoticeSubscription(models.Model):
         )
 
 
+class StatusSubscriber(models.Model):
+    """A public status-page subscriber (no account, no organisation): an e-mail address and
+    optionally a webhook, the components followed (``"service/region"``; [] = all) and a
+    language. Double opt-in: nothing is sent before ``confirmed_at``; unsubscribing sets
+    ``unsubscribed_at``. Public subscribers only ever get the public text of an update."""
+
+    email = models.EmailField(unique=True)
+    webhook_url = models.URLField(max_length=500, blank=True, default="")
+    webhook_secret = models.CharField(max_length=100, blank=True, default="")
+    webhook_enabled = models.BooleanField(default=True)
+    webhook_failures = models.PositiveIntegerField(default=0)
+    language = models.CharField(max_length=10, choices=LANGUAGES, default="en")
+    components = models.JSONField(default=list, blank=True, help_text='["rtc/sg", …]; [] = all')
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["confirmed_at", "unsubscribed_at"], name="inc_pubsub_live")]
+
+    def __str__(self) -> str:
+        return f"{self.email} [{'confirmed' if self.is_live else 'pending'}]"
+
+    @property
+    def is_live(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+    def follows(self, service: str, region: str) -> bool:
+        return not self.components or f"{service}/{region}" in self.components
+
+
+class SubscribeAttempt(models.Model):
+    """One public subscribe request, by client address (rate limit across every process)."""
+
+    key = models.CharField(max_length=100)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="inc_subattempt_key_at")]
+
+
 class Notice(models.Model):
     """The notice outbox: one row per (incident update or maintenance, recipient, channel),
     written in the transaction of its cause. ``key`` is the idempotency key (unique), and the
@@ -299,7 +342,13 @@ class Notice(models.Model):
     maintenance = models.ForeignKey(
         Maintenance, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
     )
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    subscriber = models.ForeignKey(
+        StatusSubscriber, null=True, blank=True, on_delete=models.CASCADE, related_name="notices",
+        help_text="a public status subscriber (then no organisation)",
+    )
     channel = models.CharField(max_length=10, choices=CHANNELS)
     address = models.CharField(max_length=500, help_text="e-mail address or webhook URL")
     webhook = models.ForeignKey(
@@ -329,6 +378,31 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"notice {self.pk} {self.channel} → {self.address} [{self.status}]"
+
+
+class ManagerPage(models.Model):
+    """A key account's manager paged about an incident: once per incident and manager,
+    whatever the number of updates or of the manager's affected accounts. E-mail through the
+    mail outbox; a signed webhook to the pager's escalation chain URL, retried with backoff."""
+
+    PENDING, SENT, FAILED, NONE = "pending", "sent", "failed", "none"
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="manager_pages")
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organisations = models.JSONField(default=list, help_text="key account ids")
+    email_id = models.BigIntegerField(null=True, blank=True, help_text="mail outbox row")
+    webhook_url = models.URLField(max_length=500, blank=True, default="")
+    webhook_status = models.CharField(max_length=10, default=NONE)
+    webhook_attempts = models.PositiveIntegerField(default=0)
+    webhook_next_at = models.DateTimeField(null=True, blank=True)
+    webhook_error = models.TextField(blank=True, default="")
+    chain_id = models.BigIntegerField(null=True, blank=True, help_text="routing escalation chain")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "manager"], name="inc_manager_page_once")
+        ]
 
 
 class AlertState(models.Model):

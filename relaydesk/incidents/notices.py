@@ -42,6 +42,7 @@ from .models import (
     Maintenance,
     Notice,
     NoticeSubscription,
+    StatusSubscriber,
     WebhookEndpoint,
 )
 from .text import t, word
@@ -85,12 +86,28 @@ def _digest(text: str) -> str:
 
 @dataclass(frozen=True)
 class Recipient:
-    organisation_id: int
+    organisation_id: int | None
     channel: str
     address: str
     language: str
     webhook_id: int | None
     priority: int
+    subscriber_id: int | None = None
+
+
+def public_recipients(service_code: str, region_code: str) -> list[Recipient]:
+    """Confirmed, not unsubscribed public status subscribers who follow the place: one e-mail
+    each, plus their webhook when they gave one (and it is not disabled). After every
+    organisation's recipients (priority 2)."""
+    out: list[Recipient] = []
+    live = StatusSubscriber.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+    for s in live.only("pk", "email", "webhook_url", "webhook_enabled", "language", "components"):
+        if not s.follows(service_code, region_code):
+            continue
+        out.append(Recipient(None, Notice.EMAIL, s.email.lower(), s.language, None, 2, s.pk))
+        if s.webhook_url and s.webhook_enabled:
+            out.append(Recipient(None, Notice.WEBHOOK, s.webhook_url, s.language, None, 2, s.pk))
+    return out
 
 
 def recipients(
@@ -128,7 +145,7 @@ def recipients(
         out.append(
             Recipient(org_id, Notice.EMAIL, email.lower(), langs.get(org_id, "en"), None, prio)
         )
-    seen: set[tuple[int, str, str]] = set()
+    seen: set[tuple[int | None, str, str]] = set()
     unique = []
     for r in sorted(out, key=lambda r: (r.priority, r.organisation_id, r.channel, r.address)):
         k = (r.organisation_id, r.channel, r.address)
@@ -160,7 +177,7 @@ def adapt_dt(dt: datetime | None) -> Any:
 NOTICE_COLUMNS = [
     "key", "incident_id", "update_id", "maintenance_id", "organisation_id", "channel",
     "address", "webhook_id", "language", "priority", "status", "attempts", "next_attempt_at",
-    "lease_until", "sent_at", "last_error", "created_at",
+    "lease_until", "sent_at", "last_error", "created_at", "subscriber_id",
 ]
 
 
@@ -176,13 +193,15 @@ def _notice_rows(notices: list[Notice]) -> list[tuple[Any, ...]]:
         (
             n.key, n.incident_id, n.update_id, n.maintenance_id, n.organisation_id, n.channel,
             n.address, n.webhook_id, n.language, n.priority, n.status, 0, dt(n.next_attempt_at),
-            None, None, "", dt(n.created_at),
+            None, None, "", dt(n.created_at), n.subscriber_id,
         )
         for n in notices
     ]
 
 
 def _recipient_key(r: Recipient) -> str:
+    if r.subscriber_id is not None:
+        return f"s{r.subscriber_id}"
     return f"w{r.webhook_id}" if r.webhook_id is not None else _digest(r.address)
 
 
@@ -201,7 +220,7 @@ def fan_out(update: IncidentUpdate, now: datetime | None = None) -> int:
         incident.service.code,
         incident.region.code,
         key_accounts,
-    )
+    ) + public_recipients(incident.service.code, incident.region.code)
     if not people:
         return 0
     # Coalesce: what still waits for this incident is replaced by this update's notices …
@@ -236,7 +255,7 @@ def fan_out(update: IncidentUpdate, now: datetime | None = None) -> int:
             (
                 key, incident.pk, update.pk, None, r.organisation_id, r.channel, r.address,
                 r.webhook_id, r.language, r.priority, Notice.PENDING, 0, due, None, None, "",
-                when_db,
+                when_db, r.subscriber_id,
             )
         )
     insert_rows(Notice, NOTICE_COLUMNS, rows)
@@ -253,10 +272,11 @@ def fan_out_maintenance(m: Maintenance, now: datetime | None = None) -> int:
     when = now or timezone.now()
     found = affected_organisations(m.service_id, m.region_id, when - timedelta(days=7), when)
     org_ids = [a.organisation_id for a in found]
-    if not org_ids:
-        return 0
     keys = {a.organisation_id for a in found if a.is_key_account}
-    people = recipients(org_ids, m.service.code, m.region.code, keys)
+    people = recipients(org_ids, m.service.code, m.region.code, keys) if org_ids else []
+    people += public_recipients(m.service.code, m.region.code)
+    if not people:
+        return 0
     existing = set(Notice.objects.filter(maintenance=m).values_list("key", flat=True))
     rows = _notice_rows(
         [
@@ -271,6 +291,7 @@ def fan_out_maintenance(m: Maintenance, now: datetime | None = None) -> int:
                 priority=r.priority,
                 next_attempt_at=when,
                 created_at=when,
+                subscriber_id=r.subscriber_id,
             )
             for r in people
             if f"m{m.pk}:{r.channel}:{_recipient_key(r)}" not in existing
@@ -314,8 +335,19 @@ def _service_name(svc: Any, lang: str) -> str:
     return str(svc.name)
 
 
+def unsubscribe_url(n: Notice) -> str:
+    from .subscribers import unsubscribe_url as _url
+
+    assert n.subscriber_id is not None
+    return _url(n.subscriber_id)
+
+
 def render_email(n: Notice) -> tuple[str, str]:
+    """Subject and body of an e-mail notice. A public subscriber's notice carries only what
+    the status page shows (no organisation, no internal note) and a one-click unsubscribe
+    link."""
     lang = n.language
+    public = n.subscriber_id is not None
     if n.maintenance_id is not None:
         m = n.maintenance
         assert m is not None
@@ -329,7 +361,10 @@ def render_email(n: Notice) -> tuple[str, str]:
             "url": status_url(),
             "notice_id": n.pk,
         }
-        return t(lang, "maint_subject").format(**fmt), t(lang, "maint_body").format(**fmt)
+        body = t(lang, "maint_body").format(**fmt)
+        if public:
+            body += t(lang, "public_footer").format(unsubscribe=unsubscribe_url(n))
+        return t(lang, "maint_subject").format(**fmt), body
     inc, upd = n.incident, n.update
     assert inc is not None and upd is not None
     locations = [*map(str, inc.carriers), *inc.nodes]
@@ -342,9 +377,14 @@ def render_email(n: Notice) -> tuple[str, str]:
         "started": _fmt(inc.started_at),
         "body": upd.body(lang),
         "url": status_url(inc.pk),
-        "org": n.organisation.name,
         "notice_id": n.pk,
     }
+    if public:
+        body = t(lang, "public_notice_body").format(**fmt)
+        body += t(lang, "public_footer").format(unsubscribe=unsubscribe_url(n))
+        return t(lang, "notice_subject").format(**fmt), body
+    assert n.organisation is not None
+    fmt["org"] = n.organisation.name
     return t(lang, "notice_subject").format(**fmt), t(lang, "notice_body").format(**fmt)
 
 
@@ -353,9 +393,12 @@ def webhook_payload(n: Notice) -> dict[str, Any]:
     out: dict[str, Any] = {
         "notice_id": n.pk,
         "idempotency_key": n.key,
-        "organisation_id": n.organisation_id,
         "language": lang,
     }
+    if n.subscriber_id is not None:
+        out["subscriber"] = {"unsubscribe_url": unsubscribe_url(n)}
+    else:
+        out["organisation_id"] = n.organisation_id
     if n.maintenance_id is not None:
         m = n.maintenance
         assert m is not None
@@ -434,6 +477,7 @@ def _claim(now: datetime, limit: int) -> list[Notice]:
             "incident__service",
             "incident__region",
             "update",
+            "subscriber",
             "maintenance__service",
             "maintenance__region",
             "webhook",
@@ -506,10 +550,15 @@ def _deliver_webhooks(rows: list[Notice], now: datetime) -> dict[str, int]:
     result = {"sent": 0, "retry": 0, "failed": 0}
     if not rows:
         return result
-    jobs = []
+    jobs: list[tuple[Notice, Any, bytes, dict[str, str]]] = []
     for n in rows:
-        hook = n.webhook
-        if hook is None or not hook.enabled:
+        hook: Any = n.subscriber if n.subscriber_id is not None else n.webhook
+        if n.subscriber_id is not None:
+            sub = n.subscriber
+            enabled = sub is not None and bool(sub.webhook_url) and sub.webhook_enabled and sub.is_live
+        else:
+            enabled = hook is not None and hook.enabled
+        if not enabled:
             Notice.objects.filter(pk=n.pk).update(
                 status=Notice.FAILED, lease_until=None, last_error="webhook disabled"
             )
@@ -522,13 +571,13 @@ def _deliver_webhooks(rows: list[Notice], now: datetime) -> dict[str, int]:
             "User-Agent": "RelayDesk-Notices/1",
             "X-RelayDesk-Notice-Id": str(n.pk),
             "X-RelayDesk-Timestamp": str(ts),
-            "X-RelayDesk-Signature": sign(hook.secret, ts, body),
+            "X-RelayDesk-Signature": sign(_secret(hook), ts, body),
         }
         jobs.append((n, hook, body, headers))
     # Each outcome is recorded as soon as its request returns, so a worker killed mid-batch
     # leaves at most the requests in flight to be sent again.
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(jobs)))) as pool:
-        futures = {pool.submit(_post, j[1].url, j[2], j[3]): j for j in jobs}
+        futures = {pool.submit(_post, _url(j[1]), j[2], j[3]): j for j in jobs}
         for fut in as_completed(futures):
             n, hook, _body, _h = futures[fut]
             ok, detail = fut.result()
@@ -536,7 +585,17 @@ def _deliver_webhooks(rows: list[Notice], now: datetime) -> dict[str, int]:
     return result
 
 
-def _record(n: Notice, hook: WebhookEndpoint, ok: bool, detail: str, now: datetime) -> str:
+def _secret(hook: WebhookEndpoint | StatusSubscriber) -> str:
+    return hook.webhook_secret if isinstance(hook, StatusSubscriber) else hook.secret
+
+
+def _url(hook: WebhookEndpoint | StatusSubscriber) -> str:
+    return hook.webhook_url if isinstance(hook, StatusSubscriber) else hook.url
+
+
+def _record(
+    n: Notice, hook: WebhookEndpoint | StatusSubscriber, ok: bool, detail: str, now: datetime
+) -> str:
     at = datetime.now(UTC)
     if ok:
         with transaction.atomic():
@@ -544,7 +603,10 @@ def _record(n: Notice, hook: WebhookEndpoint, ok: bool, detail: str, now: dateti
                 status=Notice.SENT, sent_at=at, lease_until=None,
                 attempts=n.attempts + 1, last_error="",
             )
-            WebhookEndpoint.objects.filter(pk=hook.pk).update(consecutive_failures=0)
+            if isinstance(hook, StatusSubscriber):
+                StatusSubscriber.objects.filter(pk=hook.pk).update(webhook_failures=0)
+            else:
+                WebhookEndpoint.objects.filter(pk=hook.pk).update(consecutive_failures=0)
             if n.incident_id:
                 _mark_first_notice({n.incident_id}, at)
         return "sent"
@@ -558,8 +620,27 @@ def _record(n: Notice, hook: WebhookEndpoint, ok: bool, detail: str, now: dateti
             lease_until=None,
             last_error=detail,
         )
-        _count_failure(hook, detail, at)
+        if isinstance(hook, StatusSubscriber):
+            _count_public_failure(hook, detail)
+        else:
+            _count_failure(hook, detail, at)
     return "failed" if final else "retry"
+
+
+def _count_public_failure(sub: StatusSubscriber, detail: str) -> None:
+    """A public subscriber's webhook is switched off after the same number of failures in a
+    row as an organisation's (their e-mail notices go on); nobody on our side is told."""
+    sub = StatusSubscriber.objects.select_for_update().get(pk=sub.pk)
+    sub.webhook_failures += 1
+    fields = ["webhook_failures"]
+    if sub.webhook_enabled and sub.webhook_failures >= webhook_disable_after():
+        sub.webhook_enabled = False
+        fields.append("webhook_enabled")
+        Notice.objects.filter(
+            subscriber=sub, channel=Notice.WEBHOOK, status=Notice.PENDING
+        ).update(status=Notice.FAILED, last_error="webhook disabled after repeated failures")
+        log.warning("public subscriber %s: webhook disabled (%s)", sub.pk, detail)
+    sub.save(update_fields=fields)
 
 
 def _count_failure(hook: WebhookEndpoint, detail: str, at: datetime) -> None:

@@ -11,8 +11,10 @@ def deliver_notices() -> dict[str, int]:
     so the mail-outbox jobs the hand-off enqueued run in between (the first e-mails go out
     while a large fan-out is still being handed over)."""
     from .notices import _kick, deliver_due, pending_due
+    from .paging import deliver_manager_pages
 
     result = deliver_due()
+    deliver_manager_pages()
     if pending_due():
         _kick()
     return result

@@ -64,6 +64,25 @@ TEXT = {
             "\n\nThis request appears related to known incident #{id}: {title} ({status}). "
             "Live status: {url}"
         ),
+        "public_notice_body": (
+            "{status}: {title}\n"
+            "Service: {service}   Region: {region}{where}\n"
+            "Started: {started} UTC\n\n"
+            "{body}\n\n"
+            "Follow this incident: {url}\n\nNotice ID: {notice_id}\n— RelayDesk network operations"
+        ),
+        "public_footer": (
+            "\n\nYou receive this because you subscribed to the RelayDesk status page. "
+            "Unsubscribe (one click): {unsubscribe}"
+        ),
+        "confirm_subject": "Confirm your RelayDesk status subscription",
+        "confirm_body": (
+            "Someone (hopefully you) asked to receive RelayDesk status notices at this address "
+            "for: {components}.\n\nConfirm the subscription: {url}\n\n"
+            "Nothing is sent until you confirm. If this was not you, ignore this message; the "
+            "link expires in {days} days."
+        ),
+        "all_components": "all services and regions",
         "manager_subject": "Key account affected: {org} — incident #{id} {title}",
         "manager_body": (
             "{org} (key account) has traffic in the place of incident #{id}:\n\n"
@@ -108,6 +127,21 @@ TEXT = {
             "事件解决后我们会在此更新。实时状态：{url}"
         ),
         "link_ack": "\n\n此工单与已知事件 #{id} 相关：{title}（{status}）。实时状态：{url}",
+        "public_notice_body": (
+            "{status}：{title}\n"
+            "服务：{service}   区域：{region}{where}\n"
+            "开始时间：{started}（UTC）\n\n"
+            "{body}\n\n"
+            "事件进展：{url}\n\n通告编号：{notice_id}\n—— RelayDesk 网络运维"
+        ),
+        "public_footer": "\n\n您收到此通告，是因为您订阅了 RelayDesk 状态页。一键退订：{unsubscribe}",
+        "confirm_subject": "请确认您的 RelayDesk 状态订阅",
+        "confirm_body": (
+            "有人（希望是您本人）请求以此地址接收 RelayDesk 状态通告，关注：{components}。\n\n"
+            "确认订阅：{url}\n\n确认之前我们不会发送任何通告。如非本人操作，请忽略此邮件；"
+            "链接 {days} 天后失效。"
+        ),
+        "all_components": "全部服务和区域",
         "manager_subject": "Key account affected: {org} — incident #{id} {title}",
         "manager_body": (
             "{org} (key account) has traffic in the place of incident #{id}:\n\n"

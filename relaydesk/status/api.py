@@ -43,3 +43,8 @@ def summary(request: HttpRequest, lang: str | None = None) -> JsonResponse:
     resp["Cache-Control"] = "public, max-age=30"
     resp["Vary"] = "Accept-Language"
     return resp
+
+
+from .subscribe_api import router as _subscribers  # noqa: E402
+
+router.add_router("", _subscribers)

@@ -21,7 +21,10 @@ pytestmark = pytest.mark.django_db
 ASN = {"Singtel": 7473, "StarHub": 4657, "M1": 17547}
 
 
-def load(world: Any, *, degrade: bool) -> float:
+def load(world: Any, *, degrade: bool, bad: tuple[int, int] = (8, 0)) -> float:
+    """Three days of generated traffic for Singapore; with ``degrade`` Singtel is bad from
+    ``bad[0]`` minutes before the end until ``bad[1]`` minutes before it. Returns the end
+    (epoch seconds)."""
     for name, asn in ASN.items():
         c = Carrier.objects.create(asn=asn, name=name, country="SG")
         c.regions.add(world.sg)
@@ -29,9 +32,9 @@ def load(world: Any, *, degrade: bool) -> float:
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     start = end - timedelta(days=3)
     tel = generator.generate(seed=3, start=start, days=3.0, regions=("sg",), incidents_per_week=0.0, gaps=False, blips=False)
-    if degrade:  # the last 8 minutes: Singtel loses packets, RTT and freezes rise, joins fail
+    if degrade:  # Singtel loses packets, RTT and freezes rise, joins fail
         si, ri, ci = 0, 0, tel.regions[0].carriers.index("Singtel")
-        last = slice(tel.minutes - 8, tel.minutes)
+        last = slice(tel.minutes - bad[0], tel.minutes - bad[1])
         m = tel.metrics.index
         tel.values[si, ri, ci, m("packet_loss_pct"), last] += 12.0
         tel.values[si, ri, ci, m("rtt_ms"), last] *= 4.0
@@ -69,3 +72,41 @@ def test_normal_traffic_opens_nothing(world: Any) -> None:
     r = detect.run_detection(now=datetime.fromtimestamp(end + 5, UTC))
     assert r["places"] == 1 and r["handed"] == 0, r
     assert not Incident.objects.exists()
+
+
+def test_recovered_metrics_store_a_proposal_to_resolve(world: Any) -> None:
+    """Bad for 10 minutes, then 20 quiet ones: the pass that judges the bad stretch opens the
+    incident without a proposal; one after fewer than ``resolve_after_minutes`` (15) quiet
+    minutes still has none; the pass after 20 quiet minutes stores the end of the 15th quiet
+    minute. The incident is never resolved on its own, and the API detail shows the proposal."""
+    from relaydesk.detection.incidents import GroupingParams
+
+    quiet_needed = GroupingParams().resolve_after_minutes
+    assert quiet_needed == 15
+    svc = service("rtc")
+    footprint(world.acme, svc, world.sg)
+    detect.reset()
+    end = load(world, degrade=True, bad=(30, 20))
+    recovered = end - 20 * 60  # start of the first good minute of the data
+    detect.run_detection(now=datetime.fromtimestamp(recovered + 2 * 60 + 10, UTC))
+    inc = Incident.objects.get()
+    assert inc.status == "investigating" and inc.resolve_proposed_at is None
+    detect.run_detection(now=datetime.fromtimestamp(recovered + 10 * 60 + 10, UTC))
+    inc.refresh_from_db()
+    assert inc.resolve_proposed_at is None  # only ~10 quiet minutes so far
+    detect.run_detection(now=datetime.fromtimestamp(end + 10, UTC))
+    inc.refresh_from_db()
+    assert inc.resolve_proposed_at is not None
+    proposed = inc.resolve_proposed_at.timestamp()
+    # the end of the 15th quiet minute: at least 15 minutes after the data recovered (the
+    # detector may call a minute or two after it still bad), never later than the data
+    assert recovered + quiet_needed * 60 <= proposed <= end, (recovered, proposed, end)
+    assert proposed <= recovered + (quiet_needed + 3) * 60
+    assert inc.status == "investigating" and inc.resolved_at is None
+    code, body = world.api(world.lead, ["incidents:write"]).get(f"/api/v1/incidents/{inc.pk}")
+    assert code == 200, body
+    assert datetime.fromisoformat(body["resolve_proposed_at"].replace("Z", "+00:00")).timestamp() == proposed
+    # a later pass with the same data keeps the stored proposal
+    detect.run_detection(now=datetime.fromtimestamp(end + 40, UTC))
+    inc.refresh_from_db()
+    assert inc.resolve_proposed_at is not None and inc.resolve_proposed_at.timestamp() == proposed
