@@ -3,7 +3,7 @@
 Staff only (customers get 403). Common query parameters: ``start``, ``end`` (YYYY-MM-DD, in
 the viewer's time zone; default the last 30 days), ``tz`` (IANA name; default the user's),
 ``population`` (``customers`` — default, synthetic audit-probe tickets excluded — or
-``probes``), ``priority``; ``format=csv`` answers the report's table as a CSV download.
+``probes``: tickets filed by enrolled probe accounts), ``priority``; ``format=csv`` answers the report's table as a CSV download.
 Bad input answers 422 with a message naming the field.
 """
 

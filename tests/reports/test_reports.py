@@ -143,9 +143,16 @@ def test_backlog_per_local_day(world: Any) -> None:
 
 
 def test_breaches_list_and_probe_exclusion(world: Any) -> None:
+    from relaydesk.reports.probe import enrol
+    from tests.conftest import make_customer
+
     _p1_world(world)
-    probe = _ticket(world.alice, "P1", T0 + timedelta(hours=3), tags=[facts.PROBE_TAG])
+    prober = make_customer("probe@acme.test", world.acme)
+    enrol(prober)
+    probe = _ticket(prober, "P1", T0 + timedelta(hours=3), tags=[facts.PROBE_TAG])
     _reply(probe, world.agent, timedelta(minutes=40))
+    forged = _ticket(world.alice, "P1", T0 + timedelta(hours=4), tags=[facts.PROBE_TAG])  # a customer's own tag
+    _reply(forged, world.agent, timedelta(minutes=3))
     api = world.api(world.lead)
     code, body = api.get("/api/v1/reports/breaches", MARCH)
     assert code == 200
@@ -154,15 +161,18 @@ def test_breaches_list_and_probe_exclusion(world: Any) -> None:
     code, body = api.get("/api/v1/reports/frt", {**MARCH, "population": "probes"})
     assert body["total"]["tickets"] == 1 and body["total"]["median_s"] == 2400
     code, body = api.get("/api/v1/reports/frt", MARCH)
-    assert body["total"]["tickets"] == 5  # the probe is not a customer metric
+    assert body["total"]["tickets"] == 6  # the probe is not a customer metric; the tagged customer ticket is
 
 
 def test_incremental_facts_equal_a_full_rebuild(world: Any) -> None:
     tickets = _p1_world(world)
+    from relaydesk.reports.probe import enrol
+
     t = _ticket(world.bob, "P3", T0 + timedelta(hours=1), tags=["jitter"])
     services.update_ticket(t, actor=world.agent, changes={"status": "pending_customer", "team": world.apac}, now=T0 + timedelta(hours=2))
     services.add_message(t, author=world.bob, body="here are logs", now=T0 + timedelta(hours=30))
-    services.update_ticket(t, actor=world.agent, changes={"tags": ["jitter", facts.PROBE_TAG]}, now=T0 + timedelta(hours=31))
+    services.update_ticket(tickets[2], actor=world.agent, changes={"tags": [facts.PROBE_TAG]}, now=T0 + timedelta(hours=31))
+    enrol(world.bob, force=True)  # bob's tickets become probes
     services.update_ticket(tickets[0], actor=world.agent, changes={"status": "solved"}, now=T0 + timedelta(hours=1))
     services.update_ticket(tickets[0], actor=world.alice, changes={"status": "open"}, now=T0 + timedelta(hours=2))
     services.update_ticket(tickets[0], actor=world.agent, changes={"status": "solved"}, now=T0 + timedelta(hours=3))
@@ -173,6 +183,7 @@ def test_incremental_facts_equal_a_full_rebuild(world: Any) -> None:
     incremental = _snapshot()
     assert len(incremental) == Ticket.objects.count() == 7
     assert TicketFact.objects.get(ticket=t).is_probe
+    assert not TicketFact.objects.get(ticket=tickets[2]).is_probe  # a tag does not make a probe
     TicketFact.objects.all().delete()
     call_command("reports", "rebuild", "--chunk", "3", stdout=io.StringIO())
     assert _snapshot() == incremental
