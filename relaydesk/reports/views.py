@@ -74,9 +74,12 @@ def _incident_label(row: dict[str, Any], dims: dict[str, str]) -> str:
 
 def _incident_charts(proactive: dict[str, Any], notice: dict[str, Any]) -> dict[str, str]:
     dims = {"source": _("source"), "service": _("service"), "region": _("region")}
+    sources = {"detection": _("detection"), "alertmanager": "Alertmanager", "manual": _("manual")}
     for report in (proactive, notice):
         for row in report["rows"]:
             row["dimension_label"] = dims.get(row["dimension"], row["dimension"])
+            if row["dimension"] == "source":
+                row["label"] = sources.get(row["group"], row["label"])
     for row in [*notice["rows"], notice["total"]]:
         row["fmt"] = {k: svg.fmt_duration(row[k]) for k in queries.NOTICE_COLUMNS if k.endswith("_s")}
     return {

@@ -172,3 +172,13 @@ def test_the_reports_page_shows_tables_and_charts(world: Any) -> None:
     for chart in re.findall(r"<svg.*?</svg>", section + notice, flags=re.S):
         ElementTree.fromstring(chart)
     assert "not available yet" not in html
+
+
+def test_the_incident_tables_in_chinese(world: Any) -> None:
+    _incidents(world)
+    c = Client()
+    c.force_login(world.lead)
+    html = c.get("/reports/", MARCH, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    section = html.split('id="proactive"')[1].split("</section>")[0]
+    assert "事件主动通告占比" in section and "被动" in section and "来源" in section and "自动检测" in section
+    assert "通告用时" in html.split('id="time-to-notice"')[1]
