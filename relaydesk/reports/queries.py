@@ -575,7 +575,7 @@ def _kb_figures(p: ReportParams) -> dict[str, Any] | str:
     try:
         from relaydesk.kb import deflection
     except ImportError:  # pragma: no cover - the kb app is part of the project
-        return _("not available yet: the knowledge base is not installed")
+        return str(_("not available yet: the knowledge base is not installed"))
     lo, hi = p.bounds
     try:
         deflection.settle()
