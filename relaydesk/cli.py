@@ -18,7 +18,7 @@ COMMANDS = {
     "telemetry": "telemetry import FILE.csv: network samples (ts,service,region,node,carrier,metric,value,weight), all or nothing",
     "footprint": "footprint import FILE.csv: customer traffic per organisation × service × region × hour",
     "kb": "knowledge base: kb load [DIR] (articles from Markdown, idempotent), kb reindex",
-    "audit": "off-hours audit: audit probe (--url URL --token T | --email E) files a synthetic test ticket; audit report",
+    "audit": "off-hours audit: audit enrol --email E (a dedicated probe account); audit probe (--url URL --token T | --email E) files a synthetic test ticket; audit report",
     "reports": "reports rebuild (the fact table from all tickets), reports catch-up",
     "oncall": "who is on shift / on call (oncall who --at … [--language …]), coverage gaps, one routing sweep",
     "staffing": "staffing plans: staffing plan --aht-s S --target 0.9 --within-s S [--from/--to | --arrivals FILE] [--rota FILE]",

@@ -48,6 +48,30 @@ def test_metrics_show_requests_jobs_sla_and_notices(world: Any) -> None:
     assert _sample(text, "relaydesk_job_queue_oldest_age_seconds") is not None
 
 
+def test_outbox_metric_counts_webhook_notices_by_state(world: Any) -> None:
+    from relaydesk.incidents.models import Notice
+
+    def notice(i: int, channel: str, status: str) -> Notice:
+        return Notice.objects.create(
+            key=f"metrics-test-{i}", organisation=world.acme, channel=channel, status=status,
+            address="https://hooks.acme.test/relaydesk" if channel == Notice.WEBHOOK else "ops@acme.test",
+        )  # fmt: skip
+
+    states = [Notice.SENT] * 3 + [Notice.FAILED] * 2 + [Notice.PENDING]
+    for i, status in enumerate(states):
+        notice(i, Notice.WEBHOOK, status)
+    notice(10, Notice.EMAIL, Notice.SENT)  # e-mail notices are counted as their mail-outbox rows
+    text = Client().get("/metrics").content.decode()
+    assert _sample(text, "relaydesk_outbox_messages", channel="webhook", state="sent") == 3
+    assert _sample(text, "relaydesk_outbox_messages", channel="webhook", state="failed") == 2
+    assert _sample(text, "relaydesk_outbox_messages", channel="webhook", state="pending") == 1
+    assert _sample(text, "relaydesk_outbox_messages", channel="email", state="sent") is None
+    Notice.objects.filter(channel=Notice.WEBHOOK, status=Notice.PENDING).update(status=Notice.SENT)
+    text = Client().get("/metrics").content.decode()
+    assert _sample(text, "relaydesk_outbox_messages", channel="webhook", state="sent") == 4
+    assert _sample(text, "relaydesk_outbox_messages", channel="webhook", state="pending") is None
+
+
 def test_metrics_need_token_or_loopback(world: Any, settings: Any) -> None:
     assert Client(REMOTE_ADDR="10.1.2.3").get("/metrics").status_code == 403
     settings.RELAYDESK_METRICS_TOKEN = "s3cret-scrape"

@@ -112,6 +112,14 @@ class DatabaseCollector(Collector):
         )
         for state, n in OutboundEmail.objects.values_list("status").annotate(n=Count("id")).order_by():
             mail.add_metric(["email", state], n)
+        # Incident notices by webhook (their e-mail notices become OutboundEmail rows, above).
+        from relaydesk.incidents.models import Notice
+
+        webhooks = (
+            Notice.objects.filter(channel=Notice.WEBHOOK).values_list("status").annotate(n=Count("id")).order_by()
+        )
+        for state, n in webhooks:
+            mail.add_metric(["webhook", state], n)
         yield mail
 
         for fn in list(_extra):

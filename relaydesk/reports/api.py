@@ -3,7 +3,7 @@
 Staff only (customers get 403). Common query parameters: ``start``, ``end`` (YYYY-MM-DD, in
 the viewer's time zone; default the last 30 days), ``tz`` (IANA name; default the user's),
 ``population`` (``customers`` — default, synthetic audit-probe tickets excluded — or
-``probes``), ``priority``; ``format=csv`` answers the report's table as a CSV download.
+``probes``: tickets filed by enrolled probe accounts), ``priority``; ``format=csv`` answers the report's table as a CSV download.
 Bad input answers 422 with a message naming the field.
 """
 
@@ -139,12 +139,12 @@ def report_breaches(request: HttpRequest, start: Q = None, end: Q = None, tz: Q 
     return respond(request, build)
 
 
-@router.get("/reports/proactive-share", summary="Proactive share of incidents (not available yet)")
+@router.get("/reports/proactive-share", summary="Proactive share of incidents (notice before the first customer ticket) by source, service and region")
 def report_proactive(request: HttpRequest, start: Q = None, end: Q = None, tz: Q = None, format: Q = None) -> Any:
     return respond(request, queries.proactive_share)
 
 
-@router.get("/reports/time-to-notice", summary="Incident time to notice (not available yet)")
+@router.get("/reports/time-to-notice", summary="Incident time to notice and detection delay (median, p90, p95) by source, service and region")
 def report_time_to_notice(request: HttpRequest, start: Q = None, end: Q = None, tz: Q = None, format: Q = None) -> Any:
     return respond(request, queries.time_to_notice)
 
@@ -152,3 +152,8 @@ def report_time_to_notice(request: HttpRequest, start: Q = None, end: Q = None, 
 @router.get("/reports/kb-deflection", summary="Knowledge-base deflection per category")
 def report_kb_deflection(request: HttpRequest, start: Q = None, end: Q = None, tz: Q = None, format: Q = None) -> Any:
     return respond(request, queries.kb_deflection)
+
+
+@router.get("/reports/kb-articles", summary="Knowledge-base deflection per article")
+def report_kb_articles(request: HttpRequest, start: Q = None, end: Q = None, tz: Q = None, format: Q = None) -> Any:
+    return respond(request, queries.kb_articles)

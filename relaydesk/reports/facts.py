@@ -11,7 +11,9 @@
   (``relaydesk manage reports rebuild``).
 
 Every path computes rows with the same ``_fact_row`` from the same SELECT, so an
-incrementally kept table equals a rebuilt one.
+incrementally kept table equals a rebuilt one. A fact is a probe (``is_probe``) when the
+ticket's requester is an enrolled ``ProbeAccount``; enrolling or withdrawing an account
+re-computes the facts of its tickets (``refresh_requester``).
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ from django.db import DatabaseError, connection, transaction
 from relaydesk.domain.calendar import to_us
 
 from . import stats
-from .models import FactCursor, TicketFact
+from .models import FactCursor, ProbeAccount, TicketFact
 
 log = logging.getLogger(__name__)
 
-PROBE_TAG = "audit-probe"
+PROBE_TAG = "audit-probe"  # a label for agents on probe tickets; not what makes a probe
 CURSOR = "clock_events"
 CATCH_UP_LAG_S = 60
 
@@ -130,10 +132,10 @@ def _fact_row(src: Sequence[Any]) -> tuple[Any, ...]:
     )
 
 
-_PROBE_SQL = (
-    "EXISTS (SELECT 1 FROM tickets_ticket_tags tt JOIN tickets_tag g ON g.id = tt.tag_id "
-    "WHERE tt.ticket_id = t.id AND g.name = %s)"
-)
+# A probe is a ticket whose requester is an enrolled probe account (``ProbeAccount``), never
+# a ticket that merely carries the ``audit-probe`` tag: any customer can set tags, and a
+# customer's ticket must not leave the customer metrics because of one.
+_PROBE_SQL = f"EXISTS (SELECT 1 FROM {ProbeAccount._meta.db_table} pa WHERE pa.user_id = t.requester_id)"  # noqa: S608 - constant names
 
 
 def _source_sql(where: str, *, lock: bool = False) -> tuple[str, list[Any]]:
@@ -142,7 +144,7 @@ def _source_sql(where: str, *, lock: bool = False) -> tuple[str, list[Any]]:
         # Writers take the ticket row FOR UPDATE, so a change cannot commit between this
         # read and the write of its fact.
         sql += " FOR SHARE OF t"
-    return sql, [PROBE_TAG]
+    return sql, []
 
 
 def compute(where: str, params: Sequence[Any], *, lock: bool = False) -> list[tuple[Any, ...]]:
@@ -181,6 +183,14 @@ def refresh(ticket_ids: Iterable[int]) -> int:
         _upsert(rows)
         done += len(rows)
     return done
+
+
+def refresh_requester(user_id: int) -> int:
+    """Re-compute the facts of every ticket this user requested (after the user was enrolled
+    as a probe account or withdrawn)."""
+    from relaydesk.tickets.models import Ticket
+
+    return refresh(Ticket.objects.filter(requester_id=user_id).values_list("pk", flat=True))
 
 
 # -- incremental: ticket signals ----------------------------------------------------------------

@@ -67,3 +67,18 @@ class FactCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_event_id}"
+
+
+class ProbeAccount(models.Model):
+    """A customer account enrolled for the off-hours audit: every ticket it files (its
+    requester) is a synthetic probe, reported apart from customer metrics. Only operators
+    enrol accounts (``relaydesk audit enrol``, or the worker for the account named by
+    ``RELAYDESK_AUDIT_PROBE_EMAIL``); a tag on a ticket never makes it a probe."""
+
+    user = models.OneToOneField(
+        "core.User", primary_key=True, on_delete=models.CASCADE, related_name="probe_account"
+    )
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"probe account {self.user_id}"

@@ -1,13 +1,22 @@
 """Off-hours audit: synthetic test tickets filed at chosen hours of the week through the real
 customer path, so the human response at 3 a.m. is measured, not promised.
 
-A probe is an ordinary ticket from a dedicated customer account, tagged ``audit-probe``. The
-reports leave such tickets out of every customer metric and show them on their own with
+A probe is an ordinary ticket from a dedicated customer account that an operator enrolled as
+a probe account (``ProbeAccount``: ``relaydesk audit enrol --email E``, or the worker for the
+account named by ``RELAYDESK_AUDIT_PROBE_EMAIL``). What makes a ticket a probe is its
+requester, never its tags: probes carry the ``audit-probe`` tag as a label for agents, but any
+customer can tag a ticket, and a customer's tagged ticket stays a customer ticket. The reports
+leave probes out of every customer metric and show them on their own with
 ``population=probes`` (e.g. ``/api/v1/reports/heatmap?population=probes``: first response per
 hour of the week). Agents answer a probe like any ticket; its subject says it is a test.
 
+Enrolling refuses an account that already filed tickets without the ``audit-probe`` tag (it
+looks like a real customer's; ``force=True`` / ``--force`` overrides), and re-computes the
+report facts of the account's tickets; so does withdrawing it.
+
 - ``file_probe_http(base_url, token)`` posts it to ``/api/v1/tickets`` with the probe
-  customer's API token — exactly what a customer's integration does.
+  customer's API token — exactly what a customer's integration does (the token's user must
+  be enrolled, or the ticket counts as a customer's).
 - ``probe_sweep()`` (a worker sweep) files one at each scheduled hour from the account named by
   ``RELAYDESK_AUDIT_PROBE_EMAIL``, through the same ticket service the API uses. The schedule
   ``RELAYDESK_AUDIT_PROBE_SCHEDULE`` lists hours of the week in that account's time zone, e.g.
@@ -83,11 +92,60 @@ def probe_customer(email: str) -> Any:
     return User.objects.filter(email__iexact=email, kind=User.KIND_CUSTOMER, is_active=True).first()
 
 
+def is_enrolled(user: Any) -> bool:
+    from .models import ProbeAccount
+
+    return ProbeAccount.objects.filter(user_id=user.pk).exists()
+
+
+def enrol(user: Any, *, force: bool = False) -> bool:
+    """Enrol a customer account as a probe account; ``True`` if it was not enrolled yet.
+    Its tickets (past and future) become probes; their report facts are re-computed."""
+    from django.db import transaction
+
+    from relaydesk.core.models import User
+    from relaydesk.tickets.models import Ticket
+
+    from .facts import refresh_requester
+    from .models import ProbeAccount
+
+    if user.kind != User.KIND_CUSTOMER:
+        raise ScheduleError(f"probe account {user.email!r}: only a customer account can file probes")
+    if is_enrolled(user):
+        return False
+    if not force:
+        real = Ticket.objects.filter(requester=user).exclude(tags__name=PROBE_TAG).count()
+        if real:
+            raise ScheduleError(
+                f"probe account {user.email!r} already filed {real} ticket(s) without the {PROBE_TAG} tag; "
+                "use a dedicated account (or --force to count them as probes)"
+            )
+    with transaction.atomic():
+        created = ProbeAccount.objects.get_or_create(user=user)[1]
+        refresh_requester(user.pk)
+    return created
+
+
+def withdraw(user: Any) -> bool:
+    """Withdraw a probe account; its tickets count as customer tickets again."""
+    from django.db import transaction
+
+    from .facts import refresh_requester
+    from .models import ProbeAccount
+
+    with transaction.atomic():
+        deleted, _detail = ProbeAccount.objects.filter(user_id=user.pk).delete()
+        refresh_requester(user.pk)
+    return bool(deleted)
+
+
 def file_probe_local(email: str, *, priority: str = "P2", now: datetime | None = None) -> Any:
-    """File a probe from the customer account ``email`` through the ticket service."""
+    """File a probe from the enrolled probe account ``email`` through the ticket service."""
     user = probe_customer(email)
     if user is None:
         raise ScheduleError(f"probe account {email!r}: no active customer user has this e-mail")
+    if not is_enrolled(user):
+        raise ScheduleError(f"probe account {email!r} is not enrolled: run 'relaydesk audit enrol --email {email}' first")
     return _file_probe(user, priority=priority, now=now)
 
 
@@ -127,6 +185,13 @@ def probe_sweep(now: datetime | None = None) -> dict[str, Any]:
     if user is None:
         return {"probes": 0, "error": f"no active customer {email}"}
     when = now or datetime.now(UTC)
+    if not is_enrolled(user):
+        # The configured account is the operator's choice: enrol it (refused, and reported,
+        # if it looks like a real customer's account).
+        try:
+            enrol(user)
+        except ScheduleError as exc:
+            return {"probes": 0, "error": str(exc)}
     local = when.astimezone(ZoneInfo(user.timezone or "UTC"))
     if (local.weekday(), local.hour) not in slots:
         return {"probes": 0}
@@ -135,7 +200,7 @@ def probe_sweep(now: datetime | None = None) -> dict[str, Any]:
         # One per slot: lock the account's row so two workers cannot both file it.
         User.objects.select_for_update().filter(pk=user.pk).first()
         done = Ticket.objects.filter(
-            requester=user, tags__name=PROBE_TAG, created_at__gte=hour_start, created_at__lt=hour_start + timedelta(hours=1)
+            requester=user, created_at__gte=hour_start, created_at__lt=hour_start + timedelta(hours=1)
         ).exists()
         if done:
             return {"probes": 0}

@@ -449,40 +449,169 @@ def _not_available(name: str, reason: str, p: ReportParams) -> dict[str, Any]:
     return {"report": name, **p.describe(), "available": False, "reason": reason, "columns": NOT_AVAILABLE_COLUMNS, "rows": [row]}
 
 
+# -- incidents: proactive share and time to notice ----------------------------------------------------
+
+INCIDENT_DIMENSIONS = ("source", "service", "region")
+PROACTIVE_COLUMNS = ["dimension", "group", "label", "incidents", "with_signal", "proactive", "reactive", "proactive_pct"]
+NOTICE_COLUMNS = [
+    "dimension", "group", "label", "incidents",
+    "noticed", "notice_median_s", "notice_p90_s", "notice_p95_s",
+    "detected", "detection_median_s", "detection_p90_s", "detection_p95_s",
+]  # fmt: skip
+
+
+def _incidents(p: ReportParams) -> list[Any]:
+    """Incidents that started within the range (the viewer's local days), with the fields
+    the two incident reports read. Incidents are few; the ORM reads them directly."""
+    from relaydesk.incidents.models import Incident
+
+    lo, hi = p.bounds
+    return list(
+        Incident.objects.filter(started_at__gte=datetime.fromtimestamp(lo, UTC), started_at__lt=datetime.fromtimestamp(hi, UTC))
+        .select_related("service", "region")
+        .only("source", "started_at", "created_at", "first_notice_at", "first_customer_ticket_at",
+              "service__code", "service__name", "region__code", "region__name")
+        .order_by("started_at", "id")
+    )  # fmt: skip
+
+
+def _incident_groups(incidents: list[Any]) -> list[tuple[str, Any, str, list[Any]]]:
+    """(dimension, group, label, incidents) for each source, service and region, in that
+    order; sources in their declared order, services and regions by code."""
+    from relaydesk.incidents.models import SOURCES
+
+    out: list[tuple[str, Any, str, list[Any]]] = []
+    source_order = [s for s, _l in SOURCES]
+    source_labels = dict(SOURCES)
+    for dim in INCIDENT_DIMENSIONS:
+        groups: dict[Any, list[Any]] = {}
+        labels: dict[Any, str] = {}
+        for inc in incidents:
+            if dim == "source":
+                key, label = inc.source, str(source_labels.get(inc.source, inc.source))
+            else:
+                obj = getattr(inc, dim)
+                key, label = obj.code, str(obj.name)
+            groups.setdefault(key, []).append(inc)
+            labels[key] = label
+        if dim == "source":
+            keys = sorted(groups, key=lambda k: (source_order.index(k) if k in source_order else len(source_order), k))
+        else:
+            keys = sorted(groups)
+        out += [(dim, k, labels[k], groups[k]) for k in keys]
+    return out
+
+
+def _proactive_row(dim: str | None, group: Any, label: str, incs: list[Any]) -> dict[str, Any]:
+    verdicts = [inc.proactive for inc in incs]  # None: neither a notice nor a related ticket
+    pro = sum(1 for v in verdicts if v is True)
+    rea = sum(1 for v in verdicts if v is False)
+    return {
+        "dimension": dim, "group": group, "label": label, "incidents": len(incs),
+        "with_signal": pro + rea, "proactive": pro, "reactive": rea,
+        "proactive_pct": None if pro + rea == 0 else round(100.0 * pro / (pro + rea), 1),
+    }  # fmt: skip
+
+
 def proactive_share(p: ReportParams) -> dict[str, Any]:
-    """Share of incidents whose affected customers were told before they filed a ticket.
-    Not available yet: needs incident records with notice and first-ticket times."""
-    return _not_available("proactive_share", _("not available yet: incidents do not record notices and linked tickets yet"), p)
+    """Proactive share: of the incidents that started in the range and have a first notice or
+    a first related customer ticket, the share whose first notice went out no later than the
+    first customer ticket (``Incident.proactive``; a notice and no ticket counts as proactive,
+    a ticket and no notice as reactive). Per source (detection, alertmanager, manual), service
+    and region, and in total."""
+    incidents = _incidents(p)
+    rows = [_proactive_row(dim, key, label, incs) for dim, key, label, incs in _incident_groups(incidents)]
+    return {
+        "report": "proactive_share", **p.describe(), "available": True,
+        "columns": PROACTIVE_COLUMNS, "rows": rows, "total": _proactive_row(None, None, "all", incidents),
+    }  # fmt: skip
+
+
+def _delay_s(later: datetime | None, earlier: datetime) -> int | None:
+    """Whole seconds from ``earlier`` to ``later`` (never negative: a clock a little behind
+    must not give a negative delay); ``None`` when ``later`` is missing."""
+    if later is None:
+        return None
+    return max(0, int((later - earlier).total_seconds()))
+
+
+def _notice_row(dim: str | None, group: Any, label: str, incs: list[Any]) -> dict[str, Any]:
+    notice, detect = stats.Histogram.empty(), stats.Histogram.empty()
+    for inc in incs:
+        n = _delay_s(inc.first_notice_at, inc.started_at)
+        if n is not None:
+            notice.add(n, 1)
+        d = _delay_s(inc.created_at, inc.started_at)
+        if d is not None:
+            detect.add(d, 1)
+    nq, dq = notice.percentiles(), detect.percentiles()
+    return {
+        "dimension": dim, "group": group, "label": label, "incidents": len(incs),
+        "noticed": notice.n, "notice_median_s": _r(nq[0]), "notice_p90_s": _r(nq[1]), "notice_p95_s": _r(nq[2]),
+        "detected": detect.n, "detection_median_s": _r(dq[0]), "detection_p90_s": _r(dq[1]), "detection_p95_s": _r(dq[2]),
+    }  # fmt: skip
 
 
 def time_to_notice(p: ReportParams) -> dict[str, Any]:
-    """Time from an incident's start to its detection and to the first customer notice.
-    Not available yet: needs incident records."""
-    return _not_available("time_to_notice", _("not available yet: incidents do not record detection and notice times yet"), p)
+    """Time to notice: for incidents that started in the range, the distribution (median, p90,
+    p95) of first notice − start (incidents with a notice), and of the detection delay,
+    incident record created − start (when the problem began against when RelayDesk — the
+    detector, an Alertmanager alert or a person — opened the incident). Per source, service
+    and region, and in total."""
+    incidents = _incidents(p)
+    rows = [_notice_row(dim, key, label, incs) for dim, key, label, incs in _incident_groups(incidents)]
+    return {
+        "report": "time_to_notice", **p.describe(), "available": True,
+        "columns": NOTICE_COLUMNS, "rows": rows, "total": _notice_row(None, None, "all", incidents),
+    }  # fmt: skip
 
 
 KB_COLUMNS = ["category", "shown", "opened", "solved", "deflected", "filed", "pending", "deflection_rate"]
+KB_ARTICLE_COLUMNS = ["article", "category", "shown", "opened", "solved", "deflected", "filed", "pending", "deflection_rate"]
+
+
+def _kb_figures(p: ReportParams) -> dict[str, Any] | str:
+    """``relaydesk.kb.deflection.figures`` for the range, or why it cannot be read."""
+    try:
+        from relaydesk.kb import deflection
+    except ImportError:  # pragma: no cover - the kb app is part of the project
+        return str(_("not available yet: the knowledge base is not installed"))
+    lo, hi = p.bounds
+    try:
+        deflection.settle()
+        figures: dict[str, Any] = deflection.figures(since=datetime.fromtimestamp(lo, UTC), until=datetime.fromtimestamp(hi, UTC))
+    except (AttributeError, TypeError) as exc:
+        return f"not available yet: {exc}"
+    return figures
+
+
+def _kb_total(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    deflected = sum(int(r["deflected"] or 0) for r in rows)
+    filed = sum(int(r["filed"] or 0) for r in rows)
+    total = deflected + filed
+    return {"deflected": deflected, "filed": filed, "deflection_rate": None if total == 0 else round(deflected / total, 4)}
 
 
 def kb_deflection(p: ReportParams) -> dict[str, Any]:
     """Readers helped by the knowledge base: deflected (read, did not file) against filed,
     per category — read from ``relaydesk.kb.deflection.figures``."""
-    try:
-        from relaydesk.kb import deflection
-    except ImportError:  # pragma: no cover - the kb app is part of the project
-        return _not_available("kb_deflection", _("not available yet: the knowledge base is not installed"), p)
-    lo, hi = p.bounds
-    try:
-        deflection.settle()
-        figures = deflection.figures(since=datetime.fromtimestamp(lo, UTC), until=datetime.fromtimestamp(hi, UTC))
-    except (AttributeError, TypeError) as exc:
-        return _not_available("kb_deflection", f"not available yet: {exc}", p)
+    figures = _kb_figures(p)
+    if isinstance(figures, str):
+        return _not_available("kb_deflection", figures, p)
     rows = [{"category": c.get("slug"), **{k: c.get(k) for k in KB_COLUMNS[1:]}} for c in figures.get("categories", [])]
-    deflected = sum(int(r["deflected"] or 0) for r in rows)
-    filed = sum(int(r["filed"] or 0) for r in rows)
-    total = deflected + filed
     return {
         "report": "kb_deflection", **p.describe(), "available": True, "columns": KB_COLUMNS, "rows": rows,
-        "total": {"deflected": deflected, "filed": filed, "deflection_rate": None if total == 0 else round(deflected / total, 4)},
-        "window_minutes": figures.get("window_minutes"),
+        "total": _kb_total(rows), "window_minutes": figures.get("window_minutes"),
+    }  # fmt: skip
+
+
+def kb_articles(p: ReportParams) -> dict[str, Any]:
+    """The same figures per article (most deflections first)."""
+    figures = _kb_figures(p)
+    if isinstance(figures, str):
+        return _not_available("kb_articles", figures, p)
+    rows = [{"article": a.get("slug"), **{k: a.get(k) for k in KB_ARTICLE_COLUMNS[1:]}} for a in figures.get("articles", [])]
+    return {
+        "report": "kb_articles", **p.describe(), "available": True, "columns": KB_ARTICLE_COLUMNS, "rows": rows,
+        "total": _kb_total(rows), "window_minutes": figures.get("window_minutes"),
     }  # fmt: skip

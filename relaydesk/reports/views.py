@@ -68,6 +68,62 @@ def _heatmap_chart(report: dict[str, Any]) -> str:
     )
 
 
+def _incident_label(row: dict[str, Any], dims: dict[str, str]) -> str:
+    return f"{dims.get(row['dimension'], row['dimension'])}: {row['label']}"
+
+
+def _incident_charts(proactive: dict[str, Any], notice: dict[str, Any]) -> dict[str, str]:
+    dims = {"source": _("source"), "service": _("service"), "region": _("region")}
+    sources = {"detection": _("detection"), "alertmanager": "Alertmanager", "manual": _("manual")}
+    for report in (proactive, notice):
+        for row in report["rows"]:
+            row["dimension_label"] = dims.get(row["dimension"], row["dimension"])
+            if row["dimension"] == "source":
+                row["label"] = sources.get(row["group"], row["label"])
+    for row in [*notice["rows"], notice["total"]]:
+        row["fmt"] = {k: svg.fmt_duration(row[k]) for k in queries.NOTICE_COLUMNS if k.endswith("_s")}
+    return {
+        "proactive": svg.bar_chart(
+            [_incident_label(r, dims) for r in proactive["rows"]],
+            [svg.Series(_("proactive share"), [r["proactive_pct"] for r in proactive["rows"]])],
+            title=_("Incidents noticed before the first customer ticket"),
+            fmt=svg.fmt_pct,
+            max_value=100.0,
+        ),
+        "notice": svg.bar_chart(
+            [_incident_label(r, dims) for r in notice["rows"]],
+            [
+                svg.Series(_("median"), [r["notice_median_s"] for r in notice["rows"]]),
+                svg.Series("p90", [r["notice_p90_s"] for r in notice["rows"]]),
+                svg.Series("p95", [r["notice_p95_s"] for r in notice["rows"]]),
+            ],
+            title=_("Time from incident start to first notice"),
+            fmt=svg.fmt_duration,
+        ),
+    }
+
+
+def _kb_charts(kb: dict[str, Any], articles: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for name, report, key, title in (
+        ("kb", kb, "category", _("Knowledge-base deflection by category")),
+        ("kb_articles", articles, "article", _("Knowledge-base deflection by article (top 12)")),
+    ):
+        rows = report["rows"][:12] if report.get("available") else []
+        for row in report["rows"] if report.get("available") else []:
+            rate = row.get("deflection_rate")
+            row["rate_pct"] = None if rate is None else round(100.0 * rate, 1)
+        out[name] = svg.bar_chart(
+            [str(r[key]) for r in rows],
+            [
+                svg.Series(_("deflected"), [r["deflected"] for r in rows]),
+                svg.Series(_("filed"), [r["filed"] for r in rows]),
+            ],
+            title=title,
+        )
+    return out
+
+
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -116,6 +172,12 @@ def index(request: HttpRequest) -> HttpResponse:
             title=_("Open tickets at the end of each day"),
         ),
     }
+    proactive = queries.proactive_share(params)
+    notice = queries.time_to_notice(params)
+    charts |= _incident_charts(proactive, notice)
+    kb = queries.kb_deflection(params)
+    kb_articles = queries.kb_articles(params)
+    charts |= _kb_charts(kb, kb_articles)
     from relaydesk.tickets.models import Ticket
 
     from .models import TicketFact
@@ -136,9 +198,10 @@ def index(request: HttpRequest) -> HttpResponse:
         "heatmap": heat,
         "backlog": backlog,
         "breaches": breaches,
-        "kb": queries.kb_deflection(params),
-        "proactive": queries.proactive_share(params),
-        "notice": queries.time_to_notice(params),
+        "kb": kb,
+        "kb_articles": kb_articles,
+        "proactive": proactive,
+        "notice": notice,
         "charts": charts,
         "query": urlencode(query),
     }

@@ -1,8 +1,9 @@
 """The off-hours audit page (staff): synthetic probe tickets' first human response per hour
 of the week against the target, and the probes one by one with who answered them and when.
 
-Probes are the tickets tagged ``audit-probe`` (``relaydesk audit probe``, the worker's
-scheduled sweep); every customer report leaves them out. Same date range, time zone and
+Probes are the tickets filed by enrolled probe accounts (``relaydesk audit enrol``, then
+``relaydesk audit probe`` or the worker's scheduled sweep); every customer report leaves them
+out. Same date range, time zone and
 scope as the reports page; ``?format=csv`` answers the probe list as CSV (the hour table's
 CSV is ``/api/v1/reports/heatmap?population=probes&format=csv``).
 """

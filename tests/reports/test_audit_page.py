@@ -20,6 +20,7 @@ RANGE = {"start": "2026-11-20", "end": "2026-11-26", "tz": "Asia/Shanghai"}
 
 
 def _probes(world: Any) -> tuple[Any, Any]:
+    probe.enrol(world.bob)
     answered = probe.file_probe_local(world.bob.email, now=AT)
     add_message(
         answered,

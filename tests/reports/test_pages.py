@@ -25,12 +25,12 @@ def test_staff_see_the_report_page(world: Any) -> None:
     resp = c.get("/reports/", {**MARCH, "by": "priority"})
     assert resp.status_code == 200
     html = resp.content.decode()
-    assert html.count("<svg") == 5
-    for anchor in ("frt", "ttr", "compliance", "heatmap", "backlog", "breaches", "kb", "incidents"):
+    assert html.count("<svg") == 9  # frt, ttr, compliance, heatmap, backlog, kb x2, incidents x2
+    for anchor in ("frt", "ttr", "compliance", "heatmap", "backlog", "breaches", "kb", "kb-articles", "proactive", "time-to-notice"):
         assert f'id="{anchor}"' in html
     assert "/api/v1/reports/frt?" in html and "format=csv" in html
     assert "6.0 min" in html  # the P1 median (360 s)
-    assert "not available yet" in html
+    assert "not available yet" not in html
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     for chart in re.findall(r"<svg.*?</svg>", html, flags=re.S):
         ElementTree.fromstring(chart)  # well-formed

@@ -143,9 +143,16 @@ def test_backlog_per_local_day(world: Any) -> None:
 
 
 def test_breaches_list_and_probe_exclusion(world: Any) -> None:
+    from relaydesk.reports.probe import enrol
+    from tests.conftest import make_customer
+
     _p1_world(world)
-    probe = _ticket(world.alice, "P1", T0 + timedelta(hours=3), tags=[facts.PROBE_TAG])
+    prober = make_customer("probe@acme.test", world.acme)
+    enrol(prober)
+    probe = _ticket(prober, "P1", T0 + timedelta(hours=3), tags=[facts.PROBE_TAG])
     _reply(probe, world.agent, timedelta(minutes=40))
+    forged = _ticket(world.alice, "P1", T0 + timedelta(hours=4), tags=[facts.PROBE_TAG])  # a customer's own tag
+    _reply(forged, world.agent, timedelta(minutes=3))
     api = world.api(world.lead)
     code, body = api.get("/api/v1/reports/breaches", MARCH)
     assert code == 200
@@ -154,15 +161,18 @@ def test_breaches_list_and_probe_exclusion(world: Any) -> None:
     code, body = api.get("/api/v1/reports/frt", {**MARCH, "population": "probes"})
     assert body["total"]["tickets"] == 1 and body["total"]["median_s"] == 2400
     code, body = api.get("/api/v1/reports/frt", MARCH)
-    assert body["total"]["tickets"] == 5  # the probe is not a customer metric
+    assert body["total"]["tickets"] == 6  # the probe is not a customer metric; the tagged customer ticket is
 
 
 def test_incremental_facts_equal_a_full_rebuild(world: Any) -> None:
     tickets = _p1_world(world)
+    from relaydesk.reports.probe import enrol
+
     t = _ticket(world.bob, "P3", T0 + timedelta(hours=1), tags=["jitter"])
     services.update_ticket(t, actor=world.agent, changes={"status": "pending_customer", "team": world.apac}, now=T0 + timedelta(hours=2))
     services.add_message(t, author=world.bob, body="here are logs", now=T0 + timedelta(hours=30))
-    services.update_ticket(t, actor=world.agent, changes={"tags": ["jitter", facts.PROBE_TAG]}, now=T0 + timedelta(hours=31))
+    services.update_ticket(tickets[2], actor=world.agent, changes={"tags": [facts.PROBE_TAG]}, now=T0 + timedelta(hours=31))
+    enrol(world.bob, force=True)  # bob's tickets become probes
     services.update_ticket(tickets[0], actor=world.agent, changes={"status": "solved"}, now=T0 + timedelta(hours=1))
     services.update_ticket(tickets[0], actor=world.alice, changes={"status": "open"}, now=T0 + timedelta(hours=2))
     services.update_ticket(tickets[0], actor=world.agent, changes={"status": "solved"}, now=T0 + timedelta(hours=3))
@@ -173,6 +183,7 @@ def test_incremental_facts_equal_a_full_rebuild(world: Any) -> None:
     incremental = _snapshot()
     assert len(incremental) == Ticket.objects.count() == 7
     assert TicketFact.objects.get(ticket=t).is_probe
+    assert not TicketFact.objects.get(ticket=tickets[2]).is_probe  # a tag does not make a probe
     TicketFact.objects.all().delete()
     call_command("reports", "rebuild", "--chunk", "3", stdout=io.StringIO())
     assert _snapshot() == incremental
@@ -205,7 +216,7 @@ def test_csv_export(world: Any) -> None:
     assert rows[0][:3] == ["group", "label", "tickets"]
     assert rows[1][0] == "P1" and rows[1][rows[0].index("median_s")] == "360"
     assert rows[-1][1] == "all"
-    for path in ("compliance", "heatmap", "backlog", "breaches", "ttr", "kb-deflection", "proactive-share", "time-to-notice"):
+    for path in ("compliance", "heatmap", "backlog", "breaches", "ttr", "kb-deflection", "kb-articles", "proactive-share", "time-to-notice"):
         resp = c.get(f"/api/v1/reports/{path}", {**MARCH, "format": "csv"})
         assert resp.status_code == 200, path
         assert resp["Content-Disposition"].startswith('attachment; filename="relaydesk-'), path
@@ -223,7 +234,7 @@ def test_csv_neutralises_formulas(world: Any) -> None:
     assert rows[1][rows[0].index("subject")].startswith("'=")
 
 
-ENDPOINTS = ["frt", "ttr", "compliance", "heatmap", "backlog", "breaches", "proactive-share", "time-to-notice", "kb-deflection"]
+ENDPOINTS = ["frt", "ttr", "compliance", "heatmap", "backlog", "breaches", "proactive-share", "time-to-notice", "kb-deflection", "kb-articles"]
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
@@ -279,15 +290,6 @@ def test_bad_paging(world: Any, params: dict[str, str], field: str) -> None:
     assert code == 422 and body["detail"].startswith(f"{field}:")
 
 
-def test_not_available_yet_reports_say_so(world: Any) -> None:
-    api = world.api(world.lead)
-    for path in ("proactive-share", "time-to-notice"):
-        code, body = api.get(f"/api/v1/reports/{path}", MARCH)
-        assert code == 200 and body["available"] is False and "not available yet" in body["reason"]
-    code, body = api.get("/api/v1/reports/kb-deflection", MARCH)
-    assert code == 200 and "available" in body
-
-
 def test_a_failing_fact_write_never_refuses_the_ticket_change(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from django.db import DatabaseError
 
@@ -319,3 +321,81 @@ def test_kb_deflection_comes_from_the_knowledge_base(world: Any) -> None:
     assert row["category"] == "join-failures"
     assert (row["deflected"], row["filed"]) == (1, 1)
     assert body["total"]["deflection_rate"] == 0.5
+
+
+def test_kb_deflection_per_article_and_on_the_page(world: Any) -> None:
+    from relaydesk.kb import deflection
+    from relaydesk.kb.models import Article, Category
+
+    cat = Category.objects.create(slug="join-failures", titles={"en": "Join failures"})
+    busy = Article.objects.create(slug="join-error-110", category=cat)
+    quiet = Article.objects.create(slug="firewall-ports", category=cat)
+    at = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
+    deflection.record(kind="opened", article=busy, user=world.alice, now=at)  # read, then filed
+    _ticket(world.alice, "P3", at + timedelta(minutes=5))
+    deflection.record(kind="opened", article=busy, user=world.bob, now=at)  # read, did not file
+    deflection.record(kind="opened", article=quiet, user=world.carol, now=at)  # read, did not file
+    code, body = world.api(world.lead).get("/api/v1/reports/kb-articles", MARCH)
+    assert code == 200 and body["available"] is True
+    rows = {r["article"]: r for r in body["rows"]}
+    assert (rows["join-error-110"]["deflected"], rows["join-error-110"]["filed"]) == (1, 1)
+    assert rows["join-error-110"]["deflection_rate"] == 0.5 and rows["join-error-110"]["category"] == "join-failures"
+    assert (rows["firewall-ports"]["deflected"], rows["firewall-ports"]["filed"]) == (1, 0)
+    assert body["total"] == {"deflected": 2, "filed": 1, "deflection_rate": round(2 / 3, 4)}
+    code, body = world.api(world.lead).get("/api/v1/reports/kb-articles", {"start": "2026-04-01", "end": "2026-04-30", "tz": "UTC"})
+    assert body["rows"] == []  # the reads were in March
+
+    c = Client()
+    c.force_login(world.lead)
+    html = c.get("/reports/", MARCH).content.decode()
+    kb = html.split('id="kb"')[1].split("</section>")[0]
+    assert "<svg" in kb and "66.7%" in kb  # the category: 2 deflected, 1 filed
+    articles = html.split('id="kb-articles"')[1].split("</section>")[0]
+    assert "<svg" in articles and "firewall-ports" in articles and "100.0%" in articles and "50.0%" in articles
+    assert "/api/v1/reports/kb-articles?" in articles
+
+
+def _mixed_world(world: Any) -> None:
+    """Five P2s across regions, teams, channels and languages, answered after known minutes:
+
+    alice (Acme, Singapore, en)   e-mail  APAC   2 min
+    alice                         portal  APAC   6 min
+    bob (Panda, Singapore, zh)    portal  APAC  10 min
+    carol (Globex, Frankfurt, en) API     EMEA  30 min
+    carol                         API     —     50 min
+    """
+    for user, channel, team, minutes in (
+        (world.alice, "email", world.apac, 2),
+        (world.alice, "portal", world.apac, 6),
+        (world.bob, "portal", world.apac, 10),
+        (world.carol, "api", world.emea, 30),
+        (world.carol, "api", None, 50),
+    ):
+        t = _ticket(user, "P2", T0 + timedelta(hours=minutes), channel=channel)
+        if team is not None:
+            services.update_ticket(t, actor=world.lead, changes={"team": team}, now=t.created_at + timedelta(seconds=30))
+        _reply(t, world.agent, timedelta(minutes=minutes))
+
+
+@pytest.mark.parametrize(
+    ("by", "expected"),
+    [
+        # label -> (tickets, median first response in seconds), in the report's order
+        ("region", {"Singapore": (3, 360), "Frankfurt": (2, 2400)}),
+        ("team", {"APAC": (3, 360), "EMEA": (1, 1800), "—": (1, 3000)}),
+        ("channel", {"Portal": (2, 480), "E-mail": (1, 120), "API": (2, 2400)}),
+        ("language", {"English": (4, 1080), "简体中文": (1, 600)}),
+    ],
+)
+def test_breakdowns_by_region_team_channel_and_language(world: Any, by: str, expected: dict[str, tuple[int, int]]) -> None:
+    _mixed_world(world)
+    api = world.api(world.lead)
+    code, body = api.get("/api/v1/reports/frt", {**MARCH, "by": by})
+    assert code == 200, body
+    assert [(r["label"], (r["tickets"], r["median_s"])) for r in body["rows"]] == list(expected.items())
+    assert body["total"]["tickets"] == 5 and body["total"]["median_s"] == 600
+    code, comp = api.get("/api/v1/reports/compliance", {**MARCH, "by": by})
+    assert code == 200
+    assert {r["label"]: r["tickets"] for r in comp["rows"]} == {k: v[0] for k, v in expected.items()}
+    code, ttr = api.get("/api/v1/reports/ttr", {**MARCH, "by": by})
+    assert code == 200 and sorted(r["label"] for r in ttr["rows"]) == sorted(expected)

@@ -408,6 +408,7 @@ def test_oncall_coverage_setup_telemetry_and_audit_pages(live_server: Any, world
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     ticket = file_ticket(world.alice, "Echo on calls in Singapore", priority="P1",
                          context={"region": world.sg, "problem_start": now - timedelta(hours=1), "problem_end": now - timedelta(minutes=10)})
+    probe.enrol(world.bob)
     p = probe.file_probe_local(world.bob.email, now=now - timedelta(hours=2))
     add_message(p, author=world.agent, body="Answered the probe", now=now - timedelta(hours=2) + timedelta(minutes=3))
 
