@@ -109,12 +109,7 @@ def on_ticket_created(sender: Any, ticket: Ticket, actor: Any = None, **kw: Any)
         IncidentTicket.objects.create(
             incident=inc, ticket=ticket, how="auto", reason=why, linked_at=ticket.created_at
         )
-        Incident.objects.filter(pk=inc.pk).filter(
-            first_customer_ticket_at__isnull=True
-        ).update(first_customer_ticket_at=ticket.created_at)
-        Incident.objects.filter(pk=inc.pk, first_customer_ticket_at__gt=ticket.created_at).update(
-            first_customer_ticket_at=ticket.created_at
-        )
+        _first_customer_ticket(inc, ticket)
         from .notices import status_url
 
         fmt = {
@@ -149,17 +144,28 @@ def _mention_in_ack(ticket: Ticket, extra: str) -> None:
     )
 
 
+def _first_customer_ticket(incident: Incident, ticket: Ticket) -> None:
+    """Move the incident's first related customer ticket earlier if this one is. A probe of
+    the off-hours audit is linked (agents see it) but is no customer ticket: it never counts
+    for "notice before ticket"."""
+    from relaydesk.reports.probe import is_enrolled
+
+    if ticket.requester_id is not None and is_enrolled(ticket.requester):
+        return
+    Incident.objects.filter(pk=incident.pk, first_customer_ticket_at__isnull=True).update(
+        first_customer_ticket_at=ticket.created_at
+    )
+    Incident.objects.filter(pk=incident.pk, first_customer_ticket_at__gt=ticket.created_at).update(
+        first_customer_ticket_at=ticket.created_at
+    )
+
+
 def link_ticket(incident: Incident, ticket: Ticket, *, reason: str = "linked by staff") -> IncidentTicket:
     link, created = IncidentTicket.objects.get_or_create(
         incident=incident, ticket=ticket, defaults={"how": "manual", "reason": reason}
     )
     if created:
-        Incident.objects.filter(pk=incident.pk, first_customer_ticket_at__isnull=True).update(
-            first_customer_ticket_at=ticket.created_at
-        )
-        Incident.objects.filter(
-            pk=incident.pk, first_customer_ticket_at__gt=ticket.created_at
-        ).update(first_customer_ticket_at=ticket.created_at)
+        _first_customer_ticket(incident, ticket)
     return link
 
 

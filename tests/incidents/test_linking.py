@@ -124,3 +124,23 @@ def test_proactive_share_notice_before_ticket(place: Any, mail: Any) -> None:
     notices.deliver_due()
     inc2.refresh_from_db()
     assert inc2.proactive is False
+
+
+def test_an_audit_probe_is_linked_but_is_no_customer_ticket(place: Any) -> None:
+    from relaydesk.incidents import linking
+    from relaydesk.reports.models import ProbeAccount
+
+    ProbeAccount.objects.create(user=place.alice)
+    inc = open_sg(place)
+    probe = file(place, place.alice, "Joins failing", region=place.sg)
+    assert IncidentTicket.objects.filter(incident=inc, ticket=probe).exists()
+    inc.refresh_from_db()
+    assert inc.first_customer_ticket_at is None  # a probe never counts as "the customer told us"
+    real = file(place, place.bob, "Joins failing", region=place.sg)  # Panda: affected in sg
+    assert IncidentTicket.objects.filter(incident=inc, ticket=real).exists()
+    inc.refresh_from_db()
+    assert inc.first_customer_ticket_at == real.created_at
+    other = open_sg(place)  # linked by hand: still no customer ticket
+    linking.link_ticket(other, probe)
+    other.refresh_from_db()
+    assert other.first_customer_ticket_at is None
