@@ -142,6 +142,7 @@
       if (e.key === "r") { e.preventDefault(); focusReply("public"); }
       else if (e.key === "n") { e.preventDefault(); focusReply("internal"); }
       else if (e.key === "s") { e.preventDefault(); var st = document.querySelector("#update select[name=status]"); if (st) st.focus(); }
+      else if (e.key === "e") { var er = document.querySelector("#escalate input[name=esc-reason]"); if (er) { e.preventDefault(); er.focus(); er.scrollIntoView({ block: "center" }); } }
       else if (e.key === "u") { e.preventDefault(); window.location.href = document.getElementById("back").href; }
       else if (e.key === "?") { e.preventDefault(); toggleHelp(); }
     });
