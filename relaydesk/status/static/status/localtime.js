@@ -23,4 +23,6 @@
     t.textContent = fmt.format(d);
     t.setAttribute("data-zone", zone);
   }
+  var hint = document.getElementById("tz-hint");
+  if (hint && times.length) hint.hidden = true;
 })();

@@ -155,7 +155,9 @@
         R.items(data).forEach(function (a) {
           var li = document.createElement("li");
           var reasons = Array.isArray(a.reasons) ? a.reasons.join("; ") : "";
-          R.text(li, [a.summary || a.rule || "", reasons].filter(Boolean).join(" — "));
+          var summary = a.summary || a.rule || "";
+          // Routing's summary often is its reasons joined; say it once.
+          R.text(li, reasons && reasons !== summary ? [summary, reasons].filter(Boolean).join(" — ") : summary);
           ul.appendChild(li);
         });
         routing.hidden = ul.children.length === 0;
