@@ -1,6 +1,6 @@
 """The console's customer context panel: where the organisation has traffic (the monitoring
 footprint: sessions and session-minutes per service × region over the last days), the regions
-it uses, and the active incidents that touch it (named as affected, or on a service × region
+it uses (home region and those with traffic in that window), and the active incidents that touch it (named as affected, or on a service × region
 where it had traffic). Everything is read for one organisation id; nothing of another
 organisation can reach the panel."""
 
@@ -13,10 +13,9 @@ from typing import Any
 from django.db.models import Q, Sum
 from django.utils import timezone, translation
 
-from relaydesk.core.models import Organisation, Region
+from relaydesk.core.models import Organisation
 
 FOOTPRINT_DAYS = 7
-REGIONS_DAYS = 30
 MAX_ROWS = 12
 
 
@@ -46,24 +45,17 @@ def footprint(org_id: int, *, days: int = FOOTPRINT_DAYS, now: datetime | None =
     )
     return [
         Place(r["service__code"], r["service__name"], r["region__code"], r["region__name"], int(r["s"] or 0), float(r["m"] or 0.0))
-        for r in rows[:MAX_ROWS]
+        for r in rows
     ]
 
 
-def regions_used(org: Organisation, *, days: int = REGIONS_DAYS, now: datetime | None = None) -> list[Region]:
-    """The home region first, then every region with traffic in the last ``days`` days."""
-    out = [org.home_region]
-    try:
-        from relaydesk.monitoring.models import FootprintHour
-    except ImportError:  # pragma: no cover
-        return out
-    since = (now or timezone.now()) - timedelta(days=days)
-    ids = set(
-        FootprintHour.objects.filter(organisation_id=org.pk, hour__gte=since).values_list("region_id", flat=True).distinct()
-    )
-    ids.discard(org.home_region_id)
-    out += list(Region.objects.filter(pk__in=ids).order_by("name"))
-    return out
+def regions_used(org: Organisation, places: list[Place]) -> list[str]:
+    """The home region first, then the other regions where the footprint has traffic."""
+    names = [org.home_region.name]
+    for name in sorted({p.region_name for p in places}):
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def active_incidents(org_id: int, places: list[Place]) -> list[dict[str, Any]]:
@@ -102,8 +94,8 @@ def active_incidents(org_id: int, places: list[Place]) -> list[dict[str, Any]]:
 def context(org: Organisation, now: datetime | None = None) -> dict[str, Any]:
     places = footprint(org.pk, now=now)
     return {
-        "footprint": places,
+        "footprint": places[:MAX_ROWS],
         "footprint_days": FOOTPRINT_DAYS,
-        "regions_used": regions_used(org, now=now),
+        "regions_used": regions_used(org, places),
         "org_incidents": active_incidents(org.pk, places),
     }
