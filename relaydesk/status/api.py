@@ -30,8 +30,8 @@ def summary(request: HttpRequest, lang: str | None = None) -> JsonResponse:
         }
 
     body = {
-        "page": {"name": data.UI[language]["title"], "language": language, "updated_at": timezone.now().isoformat()},
-        "status": {"indicator": indicator, "description": data.UI[language][key]},
+        "page": {"name": data.text("title", language), "language": language, "updated_at": timezone.now().isoformat()},
+        "status": {"indicator": indicator, "description": data.text(key, language)},
         "components": [
             {"service": c.service, "region": c.region, "name": f"{c.service_name} · {c.region_name}", "status": c.status}
             for c in cells

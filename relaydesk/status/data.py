@@ -7,9 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from relaydesk.core.models import Region, Service
 from relaydesk.incidents import lifecycle as lc
@@ -22,58 +25,40 @@ from relaydesk.incidents.models import (
 )
 from relaydesk.incidents.text import lang_of, word
 
+# The page's own words go through gettext (relaydesk/status/locale); incident and component
+# status words are bilingual data of the incidents capability (relaydesk.incidents.text).
 UI = {
-    "en": {
-        "title": "RelayDesk network status",
-        "all_ok": "All systems operational",
-        "degraded": "Some systems are degraded",
-        "outage": "Partial outage",
-        "major": "Major outage",
-        "maintenance": "Maintenance in progress",
-        "active": "Active incidents",
-        "scheduled": "Scheduled maintenance",
-        "uptime": "Uptime, last 90 days",
-        "history": "Incident history",
-        "no_incidents": "No incidents in this period.",
-        "service": "Service",
-        "started": "Started",
-        "resolved": "Resolved",
-        "updated": "Updated",
-        "back": "Current status",
-        "feed": "Atom feed",
-        "json": "JSON",
-        "ago": "90 days ago",
-        "today": "Today",
-        "window": "Window",
-        "affected": "Affected",
-        "lang": "中文",
-    },
-    "zh-Hans": {
-        "title": "RelayDesk 网络状态",
-        "all_ok": "所有系统运行正常",
-        "degraded": "部分系统性能下降",
-        "outage": "部分中断",
-        "major": "严重中断",
-        "maintenance": "维护进行中",
-        "active": "进行中的事件",
-        "scheduled": "计划维护",
-        "uptime": "近 90 天可用性",
-        "history": "历史事件",
-        "no_incidents": "此期间没有事件。",
-        "service": "服务",
-        "started": "开始",
-        "resolved": "解决",
-        "updated": "更新",
-        "back": "当前状态",
-        "feed": "Atom 订阅",
-        "json": "JSON",
-        "ago": "90 天前",
-        "today": "今天",
-        "window": "时间窗口",
-        "affected": "受影响",
-        "lang": "English",
-    },
+    "title": _("RelayDesk network status"),
+    "all_ok": _("All systems operational"),
+    "degraded": _("Some systems are degraded"),
+    "outage": _("Partial outage"),
+    "major": _("Major outage"),
+    "maintenance": _("Maintenance in progress"),
+    "uptime": _("Uptime, last 90 days"),
 }
+
+
+def django_language(lang: str) -> str:
+    """The Django language code of a status language ("en" or "zh-Hans")."""
+    return "zh-hans" if lang == "zh-Hans" else "en"
+
+
+def text(key: str, lang: str) -> str:
+    """One of the page's phrases in ``lang``."""
+    with translation.override(django_language(lang)):
+        return str(UI[key])
+
+
+def viewer_zone(value: str | None) -> ZoneInfo | None:
+    """The ``?tz=`` time zone, when it names a real IANA zone (else None: UTC is shown)."""
+    name = (value or "").strip()
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
 
 COLOURS = {
     lc.OPERATIONAL: "#2f9e44",
@@ -178,9 +163,10 @@ def grid(lang: str, with_uptime: bool = True, now: datetime | None = None) -> li
 def bars_svg(cell: Cell, lang: str) -> str:
     """90 bars as inline SVG (no script, no external asset); each has a <title> tooltip."""
     w, gap, h = 6, 2, 28
+    label = escape(text("uptime", lang), {'"': "&quot;"})
     parts = [
         f'<svg class="bars" viewBox="0 0 {90 * (w + gap)} {h}" width="100%" height="{h}" '
-        f'role="img" aria-label="{UI[lang]["uptime"]}" preserveAspectRatio="none">'
+        f'role="img" aria-label="{label}" preserveAspectRatio="none">'
     ]
     for i, (u, s, d) in enumerate(cell.days):
         colour = COLOURS[s] if s != lc.OPERATIONAL or u >= 1.0 else COLOURS[lc.DEGRADED]

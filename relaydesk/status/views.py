@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from relaydesk.incidents.models import Incident, IncidentUpdate
@@ -30,14 +31,22 @@ def _lang(request: HttpRequest) -> str:
     return data.pick_language(request.GET.get("lang"), request.headers.get("Accept-Language"))
 
 
-def _ctx(lang: str, **kw: Any) -> dict[str, Any]:
-    return {
+def _render(request: HttpRequest, template: str, lang: str, **kw: Any) -> HttpResponse:
+    """Render in ``lang``; times in the ``?tz=`` zone when it is a real one, else in UTC (a
+    small script then shows them in the browser's zone; each <time> keeps its UTC instant)."""
+    tz = data.viewer_zone(request.GET.get("tz"))
+    extra = {"tz": tz.key} if tz is not None else {}
+    ctx = {
         "lang": lang,
         "other_lang": "en" if lang == "zh-Hans" else "zh-Hans",
-        "ui": data.UI[lang],
+        "q_lang": urlencode({"lang": lang, **extra}),
+        "q_other": urlencode({"lang": "en" if lang == "zh-Hans" else "zh-Hans", **extra}),
+        "tz_name": tz.key if tz is not None else "",
         "now": timezone.now().astimezone(UTC),
         **kw,
     }
+    with translation.override(data.django_language(lang)), timezone.override(tz or UTC):
+        return render(request, template, ctx)
 
 
 @require_GET
@@ -59,19 +68,17 @@ def status_page(request: HttpRequest) -> HttpResponse:
     for c in cells:
         c.svg = data.bars_svg(c, lang)
         c.uptime_pct = f"{c.uptime * 100:.2f}%" if c.uptime is not None else ""
-    resp = render(
+    resp = _render(
         request,
         "status/index.html",
-        _ctx(
-            lang,
-            cells=cells,
-            matrix=matrix,
-            regions=[{"code": r, "name": n} for r, n in regions],
-            incidents=data.active_incidents(lang),
-            maintenances=data.maintenances(lang),
-            overall_label=data.UI[lang][key],
-            overall_colour=colour,
-        ),
+        lang,
+        cells=cells,
+        matrix=matrix,
+        regions=[{"code": r, "name": n} for r, n in regions],
+        incidents=data.active_incidents(lang),
+        maintenances=data.maintenances(lang),
+        overall_label=data.text(key, lang),
+        overall_colour=colour,
     )
     return _cache(resp, PAGE_MAX_AGE)
 
@@ -79,7 +86,7 @@ def status_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def incident_history(request: HttpRequest) -> HttpResponse:
     lang = _lang(request)
-    resp = render(request, "status/history.html", _ctx(lang, incidents=data.history(lang)))
+    resp = _render(request, "status/history.html", lang, incidents=data.history(lang))
     return _cache(resp, PAGE_MAX_AGE)
 
 
@@ -89,7 +96,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     inc = Incident.objects.select_related("service", "region").filter(pk=incident_id).first()
     if inc is None:
         raise Http404("no such incident")
-    resp = render(request, "status/incident.html", _ctx(lang, incident=data.incident_public(inc, lang)))
+    resp = _render(request, "status/incident.html", lang, incident=data.incident_public(inc, lang))
     return _cache(resp, PAGE_MAX_AGE)
 
 
@@ -98,7 +105,6 @@ def feed(request: HttpRequest) -> HttpResponse:
     """Atom 1.0: one entry per public incident update, newest first."""
     lang = _lang(request)
     base = settings.RELAYDESK_BASE_URL
-    ui = data.UI[lang]
     updates = list(
         IncidentUpdate.objects.select_related("incident__service", "incident__region").order_by(
             "-created_at", "-id"
@@ -109,7 +115,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{lang}">',
-        f"<title>{escape(ui['title'])}</title>",
+        f"<title>{escape(data.text('title', lang))}</title>",
         f"<id>tag:{host},2026:status:{lang}</id>",
         f'<link rel="self" href="{escape(base)}/status/feed.atom?lang={lang}"/>',
         f'<link rel="alternate" href="{escape(base)}/status/?lang={lang}"/>',

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,7 @@ from . import forms as f
 from . import queue as q
 from .clocks import clock_views, queue_clock
 from .common import page, query_string, zone
+from .customer import context as customer_context
 from .portal import upload_error, uploads
 from .telemetry import links_for as telemetry_links
 
@@ -118,8 +120,26 @@ def _history(ticket: Ticket) -> list[dict[str, Any]]:
     return rows
 
 
+def _pages(ticket: Ticket) -> list[dict[str, Any]]:
+    """The ticket's on-call pages (routing), newest first, in the viewer's words."""
+    try:
+        from relaydesk.routing.models import Page
+    except ImportError:  # pragma: no cover - routing is another capability
+        return []
+    words = {
+        Page.OPEN: _("waiting for acknowledgement"), Page.ACKED: _("acknowledged"),
+        Page.RESOLVED: _("resolved"), Page.EXHAUSTED: _("nobody acknowledged"),
+    }
+    return [
+        {"id": p.pk, "status": p.status, "status_name": words.get(p.status, p.status), "reason": p.reason,
+         "created_at": p.created_at, "acked_by": p.acked_by}
+        for p in Page.objects.filter(ticket=ticket).select_related("acked_by").order_by("-created_at", "-id")[:5]
+    ]
+
+
 def _ticket_page(request: HttpRequest, ticket: Ticket, *, reply: f.AgentReplyForm | None = None,
-                 update: f.TicketUpdateForm | None = None, status: int = 200) -> HttpResponse:
+                 update: f.TicketUpdateForm | None = None, escalate: f.EscalateForm | None = None,
+                 status: int = 200) -> HttpResponse:
     user = _user(request)
     org = ticket.organisation
     mine = _org_tickets(user, org.pk)
@@ -144,12 +164,15 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, *, reply: f.AgentReplyFor
             "open_count": mine.filter(status__in=q.ACTIVE).count(),
             "reply": reply or f.AgentReplyForm(),
             "update": update,
+            "escalate": escalate or f.EscalateForm(current=ticket.priority),
+            "pages": _pages(ticket),
             "history": _history(ticket),
             "names": f.status_names(),
             "category_name": f.category_names().get(ticket.category, ticket.category),
             "channel_name": f.channel_names().get(ticket.channel, ticket.channel),
             "org_now": timezone.now().astimezone(zone(org.timezone)),
             "telemetry": telemetry_links(ticket),
+            **customer_context(org),
         },
         status=status,
     )
@@ -208,3 +231,67 @@ def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
             messages.success(request, _("Ticket updated."))
             return redirect("web:console-ticket", ticket_id=t.pk)
     return _ticket_page(request, t, update=form, status=400)
+
+
+@page(STAFF)
+@require_POST
+def ticket_escalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Escalate: raise the priority, move to a team, hand to its lead and/or page the on-call
+    (routing's escalation chains). One "escalated" history entry says why and what was done,
+    next to the field changes it caused."""
+    from relaydesk.routing import paging
+    from relaydesk.tickets.services import TicketError
+
+    user = _user(request)
+    t = _ticket(user, ticket_id)
+    form = f.EscalateForm(request.POST, current=t.priority)
+    if t.status == "closed":
+        form.add_error(None, _("A closed ticket cannot be escalated."))
+    if not form.is_valid():
+        return _ticket_page(request, t, escalate=form, status=400)
+    d = form.cleaned_data
+    changes: dict[str, Any] = {}
+    done: list[str] = []
+    if d["priority"] and d["priority"] != t.priority:
+        changes["priority"] = d["priority"]
+        done.append(f"priority {t.priority} -> {d['priority']}")
+    team = form.target_team()
+    if team is not None and team.pk != t.team_id:
+        changes["team"] = team
+        done.append(f"team -> {team.name}")
+    if d["to_lead"]:
+        lead_team = team or t.team
+        lead = lead_team.lead if lead_team is not None else None
+        if lead is None:
+            form.add_error("to_lead", _("This team has no lead to hand the ticket to."))
+            return _ticket_page(request, t, escalate=form, status=400)
+        if lead.pk != t.assignee_id:
+            changes["assignee"] = lead
+            done.append(f"assigned to lead {lead.email}")
+    note = ""
+    with transaction.atomic():
+        if changes:
+            try:
+                t = services.update_ticket(t, actor=user, changes=changes, via="escalation")
+            except TicketError as exc:
+                form.add_error(None, exc.message)
+                return _ticket_page(request, t, escalate=form, status=400)
+        if d["page"]:
+            started = paging.start_page(t, reason=f"escalated by {user.email}: {d['reason']}", team=t.team)
+            if started is None:
+                note = _("A page for this ticket is already open; nobody was paged again.")
+                done.append("page already open")
+            elif started.status == started.EXHAUSTED:
+                note = _("No escalation chain covers this ticket's priority and team, so nobody was paged.")
+                done.append(f"page #{started.pk}: no escalation chain")
+            else:
+                people = list(started.notifications.values_list("user__email", flat=True))
+                done.append(f"paged #{started.pk}: {', '.join(people) or 'nobody on call yet'}")
+        AuditEntry.objects.create(
+            ticket=t, field="escalated", old="", new=f"{d['reason']} ({'; '.join(done) or 'no change'})"[:2000],
+            actor=user, actor_kind="agent", via="web",
+        )
+    if note:
+        messages.warning(request, note)
+    messages.success(request, _("Ticket escalated."))
+    return redirect("web:console-ticket", ticket_id=t.pk)

@@ -183,3 +183,32 @@ class TicketUpdateForm(forms.Form):
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("Where the token is used, e.g. 'CI alerts'."))
     write = forms.BooleanField(label=_("May also create and change tickets"), required=False, initial=True)
+
+
+class EscalateForm(forms.Form):
+    """Escalate a ticket: raise its priority, move it to another team, hand it to a team lead,
+    page the on-call. The reason is required and goes into the ticket history."""
+
+    reason = forms.CharField(label=_("Why escalate"), max_length=300, widget=forms.TextInput)
+    priority = forms.ChoiceField(label=_("Raise priority to"), required=False)
+    team = forms.ChoiceField(label=_("Move to team"), required=False)
+    to_lead = forms.BooleanField(label=_("Assign to the team's lead"), required=False)
+    page = forms.BooleanField(label=_("Page the on-call now"), required=False)
+    prefix = "esc"  # the ticket page also has the update form's priority and team
+
+    def __init__(self, *args: Any, current: str = "P4", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current = current
+        higher = [c for c, _n in PRIORITIES if c < current]
+        self.fields["priority"].choices = [("", _("(keep %(priority)s)") % {"priority": current}), *((c, c) for c in higher)]
+        self.fields["team"].choices = [("", _("(keep)")), *((str(t.pk), t.name) for t in Team.objects.order_by("name"))]
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        if not (d.get("priority") or d.get("team") or d.get("to_lead") or d.get("page")):
+            raise forms.ValidationError(_("Choose at least one way to escalate: a higher priority, another team, the lead or a page."))
+        return d
+
+    def target_team(self) -> Team | None:
+        value = self.cleaned_data.get("team")
+        return Team.objects.select_related("lead").filter(pk=value).first() if value else None

@@ -31,6 +31,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("console/tickets/<int:ticket_id>/", console.ticket, name="console-ticket"),
     path("console/tickets/<int:ticket_id>/reply/", console.ticket_reply, name="console-reply"),
     path("console/tickets/<int:ticket_id>/update/", console.ticket_update, name="console-update"),
+    path("console/tickets/<int:ticket_id>/escalate/", console.ticket_escalate, name="console-escalate"),
     path("console/telemetry/", telemetry.telemetry, name="console-telemetry"),
     # On call, coverage, presence
     path("console/oncall/", oncall.oncall, name="console-oncall"),

@@ -7,6 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -51,7 +52,8 @@ def test_page_is_public_with_grid_incidents_maintenance_and_bars(live: Any) -> N
     assert re.search(r"public, max-age=\d+", r["Cache-Control"])
     # no third-party assets: no external src/href of scripts, styles or images
     assert not re.search(r'(src|href)="https?://', html.replace('href="http://127.0.0.1:8000', ""))
-    assert "<script" not in html
+    # The only script is RelayDesk's own (times in the browser's zone), none inline.
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/status/localtime.js">']
 
 
 def test_chinese_by_query_or_accept_language(live: Any) -> None:
@@ -137,3 +139,52 @@ def test_maintenance_in_progress_shows_under_maintenance(live: Any) -> None:
     services.maintenance_sweep(now=m.ends_at + timedelta(minutes=1))
     assert Component.objects.get(region=live.br).status == lc.OPERATIONAL
     assert list(ComponentStatusChange.objects.filter(component__region=live.br).values_list("status", flat=True)) == [lc.MAINTENANCE, lc.OPERATIONAL]
+
+
+def test_times_in_utc_by_default_and_in_the_tz_zone_when_asked(live: Any) -> None:
+    started = live.inc.started_at.astimezone(UTC)
+    iso = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    html = Client().get("/status/").content.decode()
+    assert f'<time datetime="{iso}" data-local>{started:%Y-%m-%d %H:%M} UTC</time>' in html
+    assert "data-tz=" not in html
+    shanghai = started.astimezone(ZoneInfo("Asia/Shanghai"))
+    zh = Client().get("/status/?tz=Asia/Shanghai&lang=zh-Hans").content.decode()
+    # The UTC instant stays in the attribute; the text is Shanghai time (UTC+8).
+    assert f'<time datetime="{iso}" data-local>{shanghai:%Y-%m-%d %H:%M} Asia/Shanghai</time>' in zh
+    assert '<html lang="zh-Hans" data-tz="Asia/Shanghai">' in zh
+    # Links keep the zone; the language switch keeps it too.
+    assert f"/status/incidents/{live.inc.pk}?lang=zh-Hans&amp;tz=Asia%2FShanghai" in zh
+    assert 'href="?lang=en&amp;tz=Asia%2FShanghai"' in zh
+    detail = Client().get(f"/status/incidents/{live.inc.pk}?tz=America/Sao_Paulo").content.decode()
+    assert f"{started.astimezone(ZoneInfo('America/Sao_Paulo')):%Y-%m-%d %H:%M} America/Sao_Paulo" in detail
+    history = Client().get("/status/incidents/?tz=Europe/Berlin").content.decode()
+    assert f"{started.astimezone(ZoneInfo('Europe/Berlin')):%Y-%m-%d %H:%M} Europe/Berlin" in history
+    # A zone that does not exist (or a path) falls back to UTC.
+    for bad in ("Mars/Olympus", "../../etc/passwd", "x" * 100):
+        page = Client().get("/status/", {"tz": bad}).content.decode()
+        assert f"{started:%Y-%m-%d %H:%M} UTC</time>" in page and "data-tz=" not in page
+
+
+def test_page_words_come_from_the_catalog(live: Any) -> None:
+    """Every fixed phrase of the page is translated (the app's own zh_Hans catalog)."""
+    zh = Client().get("/status/?lang=zh-Hans").content.decode()
+    for words in ("RelayDesk 网络状态", "进行中的事件", "计划维护", "近 90 天可用性", "历史事件", "90 天前", "今天", "服务", "开始", "更新于"):
+        assert words in zh, words
+    for english in ("Active incidents", "Scheduled maintenance", "Uptime, last 90 days", "Incident history", "Started"):
+        assert english not in zh, english
+    h = Client().get("/status/incidents/?lang=zh-Hans").content.decode()
+    assert "历史事件" in h and "解决" in h
+    assert "<title>RelayDesk 网络状态</title>" in Client().get("/status/feed.atom?lang=zh-Hans").content.decode()
+    assert Client().get("/api/v1/status/summary?lang=zh-Hans").json()["status"]["description"] == "部分中断"
+    # The English page stays English even when the process last spoke Chinese.
+    en = Client().get("/status/?lang=en").content.decode()
+    assert "Active incidents" in en and "进行中的事件" not in en
+
+
+def test_catalog_is_complete() -> None:
+    from pathlib import Path
+
+    po = (Path(__file__).resolve().parents[2] / "relaydesk/status/locale/zh_Hans/LC_MESSAGES/django.po").read_text("utf-8")
+    entries = po.split("\n\n")[1:]
+    assert len(entries) >= 20
+    assert [e for e in entries if e.rstrip().endswith('msgstr ""')] == []

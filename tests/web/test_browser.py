@@ -7,6 +7,7 @@ artifacts/screenshots/ (kept by CI)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -56,8 +57,8 @@ def browser() -> Iterator[Any]:
 def new_page(browser: Any) -> Iterator[Any]:
     contexts = []
 
-    def make(viewport: dict[str, int] | None = None, locale: str = "en-GB") -> Any:
-        ctx = browser.new_context(viewport=viewport or {"width": 1360, "height": 900}, locale=locale)
+    def make(viewport: dict[str, int] | None = None, locale: str = "en-GB", timezone_id: str = "UTC") -> Any:
+        ctx = browser.new_context(viewport=viewport or {"width": 1360, "height": 900}, locale=locale, timezone_id=timezone_id)
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(10_000)
@@ -71,6 +72,20 @@ def new_page(browser: Any) -> Iterator[Any]:
 def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def console_errors(page: Any) -> list[str]:
+    """Collects the page's console errors and uncaught exceptions from now on."""
+    errors: list[str] = []
+
+    def on_console(msg: Any) -> None:
+        # Chromium asks for /favicon.ico on its own; RelayDesk has none (not the page's doing).
+        if msg.type == "error" and not str((msg.location or {}).get("url", "")).endswith("/favicon.ico"):
+            errors.append(f"{page.url}: {msg.text} ({(msg.location or {}).get('url', '')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+    return errors
 
 
 def log_in(page: Any, base: str, email: str) -> None:
@@ -293,23 +308,30 @@ def test_kb_suggestions_while_typing(live_server: Any, world: Any, new_page: Any
 
 
 def test_incident_banner_from_the_monitoring_api(live_server: Any, world: Any, new_page: Any) -> None:
-    """The portal shows what /api/v1/incidents/active answers (its documented shape) as a
-    banner linking to the status page."""
-    import json
-
+    """A real incident on a place where the customer has traffic shows in the portal as a
+    banner (from /api/v1/incidents/active) linking to its status page; another
+    organisation's customer sees no banner."""
     from playwright.sync_api import expect
 
-    banner = [{"id": 7, "title": "Packet loss in Singapore", "service": "rtc", "region": "sg",
-               "status": "investigating", "impact": "degraded", "started_at": "2026-11-25T10:00:00Z",
-               "latest_update": "Traffic is being rerouted.", "url": "/status/incidents/7"}]
+    from relaydesk.incidents import services as incidents
+    from tests.incidents.helpers import footprint, service
+
+    footprint(world.acme, service("rtc"), world.sg)
+    inc = incidents.open_incident(service="rtc", region="sg", title_en="Packet loss in Singapore",
+                                  body_en="Traffic is being rerouted.", severity="major")
     page = new_page()
-    page.route("**/api/v1/incidents/active*", lambda route: route.fulfill(
-        status=200, content_type="application/json", body=json.dumps(banner)))
+    errors = console_errors(page)
     log_in(page, live_server.url, world.alice.email)
     expect(page.locator("#banners .banner")).to_contain_text("Packet loss in Singapore")
     expect(page.locator("#banners .banner")).to_contain_text("Traffic is being rerouted.")
-    assert page.locator("#banners .banner a").get_attribute("href") == "/status/incidents/7"
+    assert (page.locator("#banners .banner a").get_attribute("href") or "").endswith(f"/status/incidents/{inc.pk}")
     shot(page, "portal-incident-banner")
+    assert errors == []
+    other = new_page()
+    log_in(other, live_server.url, world.carol.email)
+    expect(other.locator("h1")).to_contain_text("Globex")
+    other.wait_for_load_state("networkidle")
+    expect(other.locator("#banners .banner")).to_have_count(0)
 
 
 def test_notices_inbox_in_the_viewer_zone(live_server: Any, world: Any, new_page: Any) -> None:
@@ -458,3 +480,149 @@ def test_oncall_coverage_setup_telemetry_and_audit_pages(live_server: Any, world
     page.goto(f"{base}/console/coverage/?days=7")
     expect(page.locator("h1")).to_have_text("覆盖")
     shot(page, "zh-console-coverage")
+
+
+def test_ticket_view_panels_and_escalation(live_server: Any, world: Any, new_page: Any) -> None:
+    """The ticket view fills its routing reasons ("on shift …, load x/y") and templates from
+    their APIs, shows the customer's footprint and active incidents, and escalates by keyboard:
+    the priority rises, the on-call is paged, the history says so."""
+    from playwright.sync_api import expect
+
+    from relaydesk.incidents import services as incidents
+    from relaydesk.kb.models import Macro
+    from relaydesk.routing import schedules
+    from relaydesk.routing.models import EscalationChain, EscalationStep, Page, Rotation
+    from tests.incidents.helpers import footprint, service
+    from tests.routing.conftest import rotation
+
+    rotation(world.apac, "SG all day", [world.agent], "FREQ=DAILY;BYHOUR=0", "2026-01-01T00:00:00", 24 * 60)
+    oncall = rotation(world.apac, "APAC on call", [world.lead], "FREQ=DAILY;BYHOUR=0", "2026-01-01T00:00:00", 24 * 60,
+                      kind=Rotation.KIND_ONCALL)
+    chain = EscalationChain.objects.create(name="APAC urgent", team=world.apac, priorities=["P1"])
+    EscalationStep.objects.create(chain=chain, level=1, ack_timeout_minutes=10, rotation=oncall)
+    schedules.invalidate()
+    Macro.objects.create(name="Edge switch", body_en="We moved your traffic to another edge.")
+    footprint(world.acme, service("rtc"), world.sg, hours=2, sessions=321)
+    incidents.open_incident(service="rtc", region="sg", title_en="Packet loss in Singapore", body_en="x", severity="minor")
+    t = file_ticket(world.alice, "Calls cut out", priority="P3")
+    t.refresh_from_db()
+    assert t.assignee_id == world.agent.pk
+
+    page = new_page()
+    errors = console_errors(page)
+    log_in(page, live_server.url, world.agent.email)
+    page.goto(f"{live_server.url}/console/tickets/{t.pk}/")
+    expect(page.locator("#routing")).to_be_visible()
+    expect(page.locator("#routing li").first).to_contain_text("on shift")
+    expect(page.locator("#routing li").first).to_contain_text(re.compile(r"load \d+/\d+"))
+    expect(page.locator("#macros")).to_be_visible()
+    expect(page.locator("#macro-select option", has_text="Edge switch")).to_have_count(1)
+    expect(page.locator("#org-incidents")).to_contain_text("Packet loss in Singapore")
+    expect(page.locator("#footprint tr[data-place='rtc:sg']")).to_contain_text("642")
+    expect(page.locator("#regions-used")).to_have_text("Singapore")
+    shot(page, "console-ticket-context")
+
+    page.locator("body").focus()
+    page.keyboard.press("e")
+    expect(page.locator("#escalate input[name=esc-reason]")).to_be_focused()
+    page.keyboard.type("Every call of the customer drops")
+    page.select_option("#escalate select[name=esc-priority]", "P1")
+    page.check("#escalate input[name=esc-page]")
+    page.click("#escalate button[type=submit]")
+    page.wait_for_url(f"**/console/tickets/{t.pk}/")
+    expect(page.locator(".flash")).to_contain_text("Ticket escalated.")
+    expect(page.locator("#history")).to_contain_text("Every call of the customer drops")
+    expect(page.locator("#history")).to_contain_text("priority P3 -> P1")
+    expect(page.locator("#pages")).to_contain_text("waiting for acknowledgement")
+    expect(page.locator(".meta .prio")).to_have_text("P1")
+    shot(page, "console-ticket-escalated")
+    t.refresh_from_db()
+    assert t.priority == "P1"
+    assert Page.objects.get(ticket=t).notifications.get().user_id == world.lead.pk
+    assert errors == []
+
+
+def test_public_status_page_in_english_and_chinese(live_server: Any, world: Any, new_page: Any) -> None:
+    """/status/ without logging in: the grid and an active incident, in English and (from the
+    browser's language) Chinese; times in the browser's zone, or the ?tz= zone."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from playwright.sync_api import expect
+
+    from relaydesk.incidents import services as incidents
+    from tests.incidents.helpers import footprint, service
+
+    rtc = service("rtc")
+    footprint(world.acme, rtc, world.sg)
+    inc = incidents.open_incident(service="rtc", region="sg", title_en="Packet loss in Singapore", title_zh="新加坡丢包",
+                                  body_en="We are rerouting traffic.", body_zh="我们正在切换线路。", severity="major")
+    incidents.component(rtc, world.de)
+    started = inc.started_at.astimezone(UTC)
+    base = live_server.url
+
+    en = new_page()
+    errors = console_errors(en)
+    en.goto(f"{base}/status/")
+    expect(en.locator("table.grid")).to_be_visible()
+    expect(en.locator("table.grid thead")).to_contain_text("Frankfurt")
+    expect(en.locator("table.grid thead")).to_contain_text("Singapore")
+    expect(en.locator("table.grid tbody")).to_contain_text("Operational")
+    card = en.locator(f"#incident-{inc.pk}")
+    expect(card).to_contain_text("Packet loss in Singapore")
+    expect(card).to_contain_text("We are rerouting traffic.")
+    expect(en.locator("h2").first).to_have_text("Active incidents")
+    stamp = card.locator("time").first
+    assert stamp.get_attribute("datetime") == started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    expect(stamp).to_have_text(f"{started:%Y-%m-%d %H:%M} UTC")  # a browser in UTC keeps UTC
+    shot(en, "status-en")
+    en.click(f"#incident-{inc.pk} h3 a")
+    en.wait_for_url(f"**/status/incidents/{inc.pk}*")
+    expect(en.locator("h1")).to_contain_text("Packet loss in Singapore")
+    shot(en, "status-incident-en")
+
+    zh = new_page(locale="zh-CN", timezone_id="Asia/Shanghai")
+    errors += console_errors(zh)
+    zh.goto(f"{base}/status/")
+    expect(zh.locator("h2").first).to_have_text("进行中的事件")
+    expect(zh.locator(f"#incident-{inc.pk}")).to_contain_text("新加坡丢包")
+    expect(zh.locator(f"#incident-{inc.pk}")).to_contain_text("我们正在切换线路。")
+    expect(zh.locator("table.grid tbody")).to_contain_text("正常")
+    local = zh.locator(f"#incident-{inc.pk} time").first
+    expect(local).to_have_attribute("data-zone", "Asia/Shanghai")
+    expect(local).to_contain_text(f"{started.astimezone(ZoneInfo('Asia/Shanghai')):%H:%M}")
+    assert local.get_attribute("datetime") == started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    expect(zh.locator("#tz-hint")).to_be_hidden()
+    shot(zh, "status-zh")
+    # A zone asked for in the address wins over the browser's.
+    zh.goto(f"{base}/status/?tz=Europe/Berlin")
+    expect(zh.locator(f"#incident-{inc.pk} time").first).to_have_text(
+        f"{started.astimezone(ZoneInfo('Europe/Berlin')):%Y-%m-%d %H:%M} Europe/Berlin")
+    assert errors == []
+
+
+def test_reports_staffing_and_diagnosis_pages_render(live_server: Any, world: Any, new_page: Any) -> None:
+    """Screenshots of /reports/, /staffing/ and /portal/diagnosis/, with no console errors."""
+    from playwright.sync_api import expect
+
+    file_ticket(world.alice, "Something for the report", priority="P2")
+    base = live_server.url
+    page = new_page()
+    errors = console_errors(page)
+    log_in(page, base, world.lead.email)
+    page.goto(f"{base}/reports/")
+    expect(page.locator("h1")).to_have_text("Promise against reality")
+    page.wait_for_load_state("networkidle")
+    shot(page, "reports")
+    page.goto(f"{base}/staffing/")
+    expect(page.locator("h1")).to_have_text("Staffing plan")
+    page.wait_for_load_state("networkidle")
+    shot(page, "staffing")
+    customer = new_page()
+    errors += console_errors(customer)
+    log_in(customer, base, world.alice.email)
+    customer.goto(f"{base}/portal/diagnosis/")
+    expect(customer.locator("h1")).to_be_visible()
+    customer.wait_for_load_state("networkidle")
+    shot(customer, "portal-diagnosis")
+    assert errors == []

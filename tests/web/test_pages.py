@@ -302,6 +302,17 @@ def test_queue_filters(world: Any) -> None:
     assert 'data-rows="/console/rows/?priority=P2&amp;language=zh-Hans"' in c.get("/console/?priority=P2&language=zh-Hans").content.decode()
     rows = c.get("/console/rows/?priority=P2")
     assert rows.status_code == 200 and ids_in(rows.content.decode()) == [b.pk]
+    # "My team": tickets queued to the viewer's team, whoever holds them.
+    assert ids_in(c.get("/console/?view=team").content.decode()) == []
+    services.update_ticket(b, actor=world.lead, changes={"team": world.apac})
+    d = file_ticket(world.alice, "Acme for EMEA", priority="P3")
+    services.update_ticket(d, actor=world.lead, changes={"team": world.emea})
+    assert ids_in(c.get("/console/?view=team").content.decode()) == [b.pk]
+    assert ids_in(c.get("/console/rows/?view=team").content.decode()) == [b.pk]
+    # Jonas (EMEA) does not serve Acme, yet sees the Acme ticket queued to his team, and only it.
+    assert ids_in(login(world.agent_emea).get("/console/?view=team").content.decode()) == [d.pk]
+    # Someone with no team has no team view.
+    assert ids_in(login(world.admin).get("/console/?view=team").content.decode()) == []
 
 
 def test_change_token_moves_when_a_ticket_arrives(world: Any) -> None:

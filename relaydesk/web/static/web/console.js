@@ -142,6 +142,7 @@
       if (e.key === "r") { e.preventDefault(); focusReply("public"); }
       else if (e.key === "n") { e.preventDefault(); focusReply("internal"); }
       else if (e.key === "s") { e.preventDefault(); var st = document.querySelector("#update select[name=status]"); if (st) st.focus(); }
+      else if (e.key === "e") { var er = document.querySelector("#escalate input[name=esc-reason]"); if (er) { e.preventDefault(); er.focus(); er.scrollIntoView({ block: "center" }); } }
       else if (e.key === "u") { e.preventDefault(); window.location.href = document.getElementById("back").href; }
       else if (e.key === "?") { e.preventDefault(); toggleHelp(); }
     });
@@ -154,7 +155,9 @@
         R.items(data).forEach(function (a) {
           var li = document.createElement("li");
           var reasons = Array.isArray(a.reasons) ? a.reasons.join("; ") : "";
-          R.text(li, [a.summary || a.rule || "", reasons].filter(Boolean).join(" — "));
+          var summary = a.summary || a.rule || "";
+          // Routing's summary often is its reasons joined; say it once.
+          R.text(li, reasons && reasons !== summary ? [summary, reasons].filter(Boolean).join(" — ") : summary);
           ul.appendChild(li);
         });
         routing.hidden = ul.children.length === 0;
