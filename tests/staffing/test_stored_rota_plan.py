@@ -126,3 +126,11 @@ def test_simulation_runs_over_the_real_shift_ends(emea: Any) -> None:
     # Real shifts: roughly the first half hour's tickets are answered in time.
     assert real.rows[17].simulated_sl is not None and 0.25 < real.rows[17].simulated_sl < 0.75
     assert real.rows[17].simulated_offered == rounded.rows[17].simulated_offered  # same tickets
+
+
+def test_page_in_chinese_names_the_stored_rota(emea: Any) -> None:
+    c = Client()
+    c.force_login(emea.lead)
+    html = c.get(PAGE, params(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "EMEA 在 2026-11-02 至 2026-11-08 这一周（Europe/Berlin）已保存的班次" in html
+    assert "下载表格（CSV）" in html and "<strong>人手不足</strong>" in html
