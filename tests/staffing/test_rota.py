@@ -11,6 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from relaydesk.core.models import Team, User
 from relaydesk.domain import shifts
@@ -97,6 +99,39 @@ def test_a_night_shift_over_the_dst_change_has_no_gap(monday: date) -> None:
     sunday = rota.rota_from_schedules([s], datetime.combine(monday, datetime.min.time(), BERLIN))[144:]
     assert sunday[:6] == [0, 1, 1, 1, 0, 0]
     assert sum(sunday) == 3
+
+
+# Weeks holding a DST change in one of these zones (and ordinary weeks).
+DST_WEEKS = [date(2026, 3, 2), date(2026, 9, 28), date(2026, 3, 9), date(2026, 3, 23), date(2026, 3, 30), date(2026, 10, 19), date(2026, 10, 26), date(2026, 11, 2)]
+ZONES = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "America/Sao_Paulo", "Asia/Singapore", "UTC"]
+
+
+@settings(max_examples=60, deadline=None)
+# Shifts ending at, starting in or lying inside the skipped hour; one over the repeated hour.
+@example(zone="Europe/Berlin", monday=date(2026, 3, 23), start=1, hours=2)
+@example(zone="Europe/Berlin", monday=date(2026, 3, 23), start=2, hours=1)
+@example(zone="Europe/Berlin", monday=date(2026, 3, 23), start=3, hours=1)
+@example(zone="America/New_York", monday=date(2026, 3, 2), start=2, hours=2)
+@example(zone="Europe/Berlin", monday=date(2026, 10, 19), start=2, hours=1)
+@given(zone=st.sampled_from(ZONES), monday=st.sampled_from(DST_WEEKS), start=st.integers(0, 23), hours=st.integers(1, 24))
+def test_a_daily_shift_fills_the_same_wall_clock_hours_every_day(zone: str, monday: date, start: int, hours: int) -> None:
+    # A shift of whole wall-clock hours in the plan's own zone covers the same local hour
+    # slots every day, DST change or not (wrapping past midnight into the next day).
+    daily = shifts.Layer(
+        name="d", members=("ana",), rrule="FREQ=DAILY", dtstart=datetime(2026, 1, 1, start), duration=timedelta(hours=hours)
+    )
+    sched = shifts.Schedule(tz=zone, layers=(daily,))
+    week_start = datetime.combine(monday, datetime.min.time(), ZoneInfo(zone))
+    counts = rota.rota_from_schedules([sched], week_start)
+    slots = rota.week_slots(week_start)
+    covered = {(start + i) % 24 for i in range(hours)}
+    for h in range(168):
+        if slots[h][0] == slots[h][1]:
+            # The hour a spring-forward change skips is the instant the clock jumps to: it
+            # counts whoever is on shift from then, like the hour after it.
+            assert counts[h] == counts[h + 1], (h, counts[h])
+        else:
+            assert counts[h] == (1 if h % 24 in covered else 0), (h, counts[h])
 
 
 # -- stored rotations -----------------------------------------------------------------------
