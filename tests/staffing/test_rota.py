@@ -272,3 +272,22 @@ def test_half_hours_reach_the_simulation_axis(emea: Any) -> None:
     assert day(r.counts, 0)[17] == 0 and r.mean[17] == pytest.approx(0.5)
     monday = [(t, n) for t, n in r.changes if t < 24 * 3600]
     assert monday == [(0.0, 0), (9 * 3600.0, 2), (17 * 3600.0, 1), (17.5 * 3600, 0)]
+
+
+def test_layer_by_layer_spans_match_the_whole_schedule() -> None:
+    # rota evaluates each layer on its own (fast); the people on shift must be exactly those
+    # of routing's spans over the whole schedule, overrides and time off included.
+    berlin = [
+        shifts.Layer(name=f"l{i}", members=(f"p{i}", f"p{i + 1}"), rrule=f"FREQ=DAILY;BYHOUR={6 + i}",
+                     dtstart=datetime(2026, 1, 1, 6 + i), duration=timedelta(hours=7), exclude_holidays=i % 2 == 0)
+        for i in range(6)
+    ]
+    sched = shifts.Schedule(
+        tz="Europe/Berlin", layers=tuple(berlin), holidays=frozenset({date(2026, 10, 26)}),
+        overrides=(shifts.Override("l1", datetime(2026, 10, 27, 8, tzinfo=UTC), datetime(2026, 10, 27, 10, tzinfo=UTC), "p9"),),
+        time_off=(shifts.TimeOff("p3", datetime(2026, 10, 28, tzinfo=UTC), datetime(2026, 10, 29, tzinfo=UTC)),),
+    )
+    a, b = datetime(2026, 10, 19, tzinfo=BERLIN), datetime(2026, 11, 2, tzinfo=BERLIN)
+    fast = sorted((s.person, s.start, s.end, s.layer) for s in rota._layer_spans(sched, a, b) if s.person)
+    whole = sorted((s.person, s.start, s.end, s.layer) for s in shifts.spans(sched, a, b) if s.person)
+    assert fast == whole and any(p == "p9" for p, *_ in fast)
