@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -134,3 +134,12 @@ def test_page_in_chinese_names_the_stored_rota(emea: Any) -> None:
     html = c.get(PAGE, params(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "EMEA 在 2026-11-02 至 2026-11-08 这一周（Europe/Berlin）已保存的班次" in html
     assert "下载表格（CSV）" in html and "<strong>人手不足</strong>" in html
+
+
+def test_default_page_uses_the_stored_rota_of_next_week(emea: Any) -> None:
+    c = Client()
+    c.force_login(emea.lead)
+    html = c.get(PAGE).content.decode()  # no inputs: history of the last 28 days, all teams
+    assert html.count("<polyline") == 2
+    next_monday = rota.monday_of(datetime.now(UTC).date()) + timedelta(days=7)
+    assert f"the stored shifts of EMEA for the week {next_monday.isoformat()}" in html
