@@ -120,13 +120,13 @@ def _layer_spans(schedule: shifts.Schedule, a: datetime, b: datetime) -> list[sh
 
 
 def _busy(
-    schedules: Iterable[shifts.Schedule], a: datetime, b: datetime, keep: set[str] | None
+    schedules: Iterable[shifts.Schedule], a: datetime, b: datetime
 ) -> dict[str, list[tuple[datetime, datetime]]]:
     """person -> merged intervals on shift within ``[a, b)`` across layers and schedules."""
     busy: dict[str, list[tuple[datetime, datetime]]] = {}
     for schedule in schedules:
         for span in _layer_spans(schedule, a, b):
-            if span.person is not None and (keep is None or span.person in keep):
+            if span.person is not None:
                 busy.setdefault(span.person, []).append((span.start, span.end))
     return {p: _merge(v) for p, v in busy.items()}
 
@@ -202,7 +202,7 @@ def rota_from_schedules(schedules: Iterable[shifts.Schedule], week_start: dateti
     if week_start.tzinfo is None:
         raise ValueError("week_start must be an aware datetime")
     slots = week_slots(week_start)
-    busy = _busy(schedules, slots[0][0], slots[-1][1], None)
+    busy = _busy(schedules, slots[0][0], slots[-1][1])
     return [_floor(m) for m in _week(busy, week_start).mean]
 
 
@@ -234,7 +234,7 @@ def current_rota(
         sched for team in team_list for sched in build_schedules(team, Rotation.KIND_SHIFT, start)
     ]
     # Everyone the schedules put on shift (members, and people covering by override) …
-    busy = _busy(schedules, slots[0][0], slots[-1][1], None)
+    busy = _busy(schedules, slots[0][0], slots[-1][1])
     # … who is active staff and speaks the language.
     keep: set[str] = set()
     ids = [int(p) for p in busy if p.isdigit()]

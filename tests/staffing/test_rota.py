@@ -250,6 +250,10 @@ def test_region_and_language_choose_teams_and_people(emea: Any) -> None:
     assert day(zh.counts, 0) == [0] + [1] * 8 + [0] * 15
     assert day(sg.counts, 0) == day(zh.counts, 0)
     assert day(everyone.counts, 0) == [0] + [1] * 7 + [3] + [2] * 7 + [0] * 8
+    # EMEA has a rota but nobody on it speaks Chinese: a rota of zeros (every hour short),
+    # not "no rota".
+    de_zh = rota.current_rota("de", "zh-Hans", "UTC", date(2026, 11, 2))
+    assert de_zh is not None and de_zh.counts == [0] * 168 and de_zh.people == 0
     # An agent who left no longer counts.
     User.objects.filter(pk=emea.petra.pk).update(is_active=False)
     schedules.invalidate()
