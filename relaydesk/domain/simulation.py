@@ -66,6 +66,26 @@ class Capacity:
         return cls(tuple(out))
 
     @classmethod
+    def from_changes(cls, changes: Sequence[tuple[float, int]]) -> Capacity:
+        """Checked steps ``(seconds since Monday 00:00, agents from then on)``: times strictly
+        increasing inside ``[0, week)``, the first at 0, agents whole numbers ≥ 0."""
+        if not changes:
+            raise SimulationError("capacity changes must not be empty")
+        out: list[tuple[float, int]] = []
+        for i, (t, c) in enumerate(changes):
+            if not (math.isfinite(t) and 0 <= t < WEEK_S):
+                raise SimulationError(f"capacity change {i} at {t!r} s is outside the week")
+            if out and t <= out[-1][0]:
+                raise SimulationError(f"capacity change {i} at {t!r} s is not after the one before")
+            if isinstance(c, bool) or int(c) != c or c < 0:
+                raise SimulationError(f"capacity change {i} must be an integer ≥ 0, got {c!r}")
+            if not out or out[-1][1] != int(c):
+                out.append((float(t), int(c)))
+        if out[0][0] != 0.0:
+            raise SimulationError("the first capacity change must be at 0 s (Monday 00:00)")
+        return cls(tuple(out))
+
+    @classmethod
     def from_shifts(cls, shifts: Sequence[tuple[float, float]]) -> Capacity:
         """Per-agent shifts as ``(start_hour, end_hour)`` in hours since Monday 00:00 (floats
         allowed, e.g. 8.5); a shift with ``end < start`` wraps past Sunday midnight."""

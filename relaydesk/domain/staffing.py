@@ -500,11 +500,15 @@ def plan(
     seed: int = 0,
     handling: Literal["exponential", "lognormal"] = "exponential",
     handling_cv: float = 1.0,
+    rota_changes: Sequence[tuple[float, int]] | None = None,
 ) -> StaffingPlan:
     """Agents needed per hour of the week for ``target`` answered within ``within_s``.
 
     ``arrivals``: 168 expected arrivals per hour of the week (Monday 00:00 first).
     ``rota``: 168 agents on shift per hour, compared with the need and simulated.
+    ``rota_changes``: the same rota as ``(seconds since Monday 00:00, agents)`` steps (the
+    real shift starts and ends, inside hours too); when given, the simulation runs over it
+    instead of the hourly counts.
     The simulation (``weeks`` weeks after one warm-up week, seeded) checks the rota and the
     computed need with the hour-to-hour carry-over of queues that the per-hour models ignore.
     """
@@ -556,7 +560,12 @@ def plan(
         )
         sim_need = sim.simulate(common, sim.Capacity.from_hourly(needed))
         if rostered is not None:
-            sim_rota = sim.simulate(common, sim.Capacity.from_hourly(rostered))
+            capacity = (
+                sim.Capacity.from_changes(rota_changes)
+                if rota_changes is not None
+                else sim.Capacity.from_hourly(rostered)
+            )
+            sim_rota = sim.simulate(common, capacity)
     rows: list[PlanRow] = []
     for h in range(HOURS_PER_WEEK):
         r = rostered[h] if rostered is not None else None

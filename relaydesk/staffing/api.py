@@ -16,8 +16,16 @@ from pydantic import ConfigDict
 
 from relaydesk.api.auth import current_user, require_scope, require_staff
 
-from . import rota as rota_adapter
-from .services import MAX_AHT_S, MAX_WAIT_S, PlanInput, PlanInputError, build_plan, plan_payload
+from .services import (
+    MAX_AHT_S,
+    MAX_WAIT_S,
+    PlanInput,
+    PlanInputError,
+    build_plan,
+    plan_payload,
+    with_stored_rota,
+    zone_for,
+)
 
 router = Router(tags=["staffing"])
 
@@ -39,8 +47,17 @@ class PlanIn(Schema):
     region: str | None = Field(None, max_length=32)
     language: str | None = Field(None, max_length=10)
     priority: str | None = Field(None, max_length=2)
-    tz: str = Field("UTC", max_length=64, description="time zone of the hours of the week")
-    rota: list[int] | None = Field(None, description="168 agents on shift per hour")
+    tz: str | None = Field(
+        None,
+        max_length=64,
+        description="time zone of the hours of the week (default: the region's, else UTC)",
+    )
+    rota: list[int] | None = Field(
+        None, description="168 agents on shift per hour (default: the stored rota, if any)"
+    )
+    rota_week: date | None = Field(
+        None, description="stored rota: a day of the local week to use (default: next week)"
+    )
     simulate: bool = True
     weeks: int = Field(2, ge=1, le=8, description="simulated weeks after one warm-up week")
     seed: int = Field(0, ge=0, lt=2**32)
@@ -55,9 +72,6 @@ def staffing_plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
     user = current_user(request)
     require_staff(user)
     require_scope(request, "tickets:read")
-    rota = payload.rota
-    if rota is None:
-        rota = rota_adapter.current_rota(payload.region, payload.language, payload.tz)
     p = PlanInput(
         aht_s=payload.aht_s,
         target=payload.target,
@@ -69,8 +83,8 @@ def staffing_plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
         region=payload.region or None,
         language=payload.language or None,
         priority=payload.priority or None,
-        tz=payload.tz,
-        rota=rota,
+        tz=zone_for(payload.tz, payload.region),
+        rota=payload.rota,
         simulate=payload.simulate,
         weeks=payload.weeks,
         seed=payload.seed,
@@ -78,7 +92,8 @@ def staffing_plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
         handling_cv=payload.handling_cv,
     )
     try:
+        p, stored = with_stored_rota(p, week=payload.rota_week)
         result, _ = build_plan(p)
     except PlanInputError as exc:
         raise HttpError(422, str(exc)) from None
-    return plan_payload(p, result)
+    return plan_payload(p, result, stored)

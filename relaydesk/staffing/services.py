@@ -10,7 +10,7 @@ import json
 import math
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,6 +22,8 @@ from relaydesk.domain import staffing as model
 from relaydesk.domain.simulation import SimulationError
 from relaydesk.sla.models import PRIORITIES
 from relaydesk.tickets.models import Ticket
+
+from . import rota as rota_adapter
 
 HOURS = model.HOURS_PER_WEEK
 MAX_RANGE_DAYS = 366
@@ -59,6 +61,8 @@ class PlanInput:
     priority: str | None = None
     tz: str = "UTC"
     rota: Sequence[int] | None = None
+    # The rota's real shifts as steps on the simulation's week axis (a stored rota only).
+    rota_changes: Sequence[tuple[float, int]] | None = None
     simulate: bool = True
     weeks: int = 4
     seed: int = 0
@@ -230,6 +234,7 @@ def build_plan(p: PlanInput) -> tuple[model.StaffingPlan, list[float]]:
             seed=p.seed,
             handling="lognormal" if p.handling == "lognormal" else "exponential",
             handling_cv=float(p.handling_cv),
+            rota_changes=p.rota_changes if rota is not None else None,
         )
     except model.StaffingError as exc:  # e.g. an absurd load; the message says why
         raise PlanInputError(exc.field or "arrivals", str(exc)) from exc
@@ -238,8 +243,54 @@ def build_plan(p: PlanInput) -> tuple[model.StaffingPlan, list[float]]:
     return result, arrivals
 
 
-def plan_payload(p: PlanInput, result: model.StaffingPlan) -> dict[str, Any]:
+def zone_for(tz: str | None, region: str | None) -> str:
+    """The time zone of the hours of the week: ``tz`` when given, else the region's, else UTC."""
+    if tz:
+        return tz
+    if region:
+        found = Region.objects.filter(code=region).values_list("timezone", flat=True).first()
+        if found:
+            return str(found)
+    return "UTC"
+
+
+def with_stored_rota(
+    p: PlanInput,
+    region: str | None = None,
+    language: str | None = None,
+    week: date | None = None,
+    today: date | None = None,
+) -> tuple[PlanInput, rota_adapter.RotaWeek | None]:
+    """The input with the stored rota of the teams in ``region`` for the agents speaking
+    ``language`` (default: the input's history filters) over the local week containing
+    ``week`` (default next week), when no rota was entered and one is stored."""
+    if p.rota is not None:
+        return p, None
+    validate(p)
+    region = region or p.region or None
+    language = language or p.language or None
+    if region and not Region.objects.filter(code=region).exists():
+        raise PlanInputError("region", f"unknown region {region!r}")
+    if language and language not in LANGUAGE_CODES:
+        raise PlanInputError(
+            "language", f"must be one of {', '.join(LANGUAGE_CODES)}, got {language!r}"
+        )
+    found = rota_adapter.current_rota(region, language, p.tz, week, today)
+    if found is None:
+        return p, None
+    return replace(p, rota=found.counts, rota_changes=found.changes), found
+
+
+def plan_payload(
+    p: PlanInput, result: model.StaffingPlan, stored: rota_adapter.RotaWeek | None = None
+) -> dict[str, Any]:
     out = result.as_dict()
+    if stored is not None:
+        out["rota"] = stored.as_dict()
+    elif p.rota is not None:
+        out["rota"] = {"source": "entered"}
+    else:
+        out["rota"] = None
     out["source"] = "entered" if p.arrivals is not None else "history"
     out["filters"] = {
         "region": p.region or None,

@@ -3,6 +3,7 @@ needed against agents rostered per hour of the week.  A GET form; nothing is wri
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from relaydesk.core.models import LANGUAGES, Region, User
 from relaydesk.domain.staffing import StaffingPlan
 from relaydesk.sla.models import PRIORITIES
 
-from . import rota as rota_adapter
+from .rota import RotaWeek
 from .services import (
     MAX_AHT_S,
     MAX_WAIT_S,
@@ -28,6 +29,8 @@ from .services import (
     PlanInputError,
     build_plan,
     parse_number_list,
+    with_stored_rota,
+    zone_for,
 )
 
 PAGE_WEEKS = 2  # simulated weeks on the page (the API and CLI may ask for more)
@@ -57,6 +60,7 @@ class PlanForm(forms.Form):
     rota = forms.CharField(
         label=_("Rota: agents per hour (168 values)"), required=False, widget=forms.Textarea
     )
+    week = forms.DateField(label=_("Rota week (a day in it)"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,7 +140,7 @@ def _defaults() -> dict[str, Any]:
     return {
         "date_from": (today - timedelta(days=HISTORY_DAYS)).isoformat(),
         "date_to": (today - timedelta(days=1)).isoformat(),
-        "tz": "UTC",
+        "tz": "",
         "aht_s": 600,
         "target": 0.8,
         "within_s": 300,
@@ -151,6 +155,8 @@ def plan_page(request: HttpRequest) -> HttpResponse:
     data = request.GET if "aht_s" in request.GET else _defaults()
     form = PlanForm(data)
     plan: StaffingPlan | None = None
+    stored: RotaWeek | None = None
+    p: PlanInput | None = None
     rows: list[dict[str, Any]] = []
     chart: Chart | None = None
     if form.is_valid():
@@ -164,7 +170,7 @@ def plan_page(request: HttpRequest) -> HttpResponse:
             rota_values = (
                 [int(v) for v in parse_number_list("rota", c["rota"], integer=True)]
                 if c["rota"].strip()
-                else rota_adapter.current_rota(c["region"] or None, c["language"] or None)
+                else None
             )
             history = arrivals is None
             d_from: date | None = c["date_from"] if history else None
@@ -184,15 +190,22 @@ def plan_page(request: HttpRequest) -> HttpResponse:
                 region=(c["region"] or None) if history else None,
                 language=(c["language"] or None) if history else None,
                 priority=(c["priority"] or None) if history else None,
-                tz=c["tz"] or "UTC",
+                tz=zone_for(c["tz"], c["region"] or None),
                 rota=rota_values,
                 weeks=PAGE_WEEKS,
+            )
+            # No rota entered: the stored shifts of the region's teams (agents speaking the
+            # language) over the chosen week, default next week.
+            p, stored = with_stored_rota(
+                p, c["region"] or None, c["language"] or None, c["week"] or None
             )
             plan, _arr = build_plan(p)
         except PlanInputError as exc:
             field = exc.field.split("[", 1)[0]
             form.add_error(field if field in form.fields else None, exc.message)
             plan = None
+    if plan is not None and request.GET.get("format") == "csv":
+        return plan_csv(plan, stored)
     if plan is not None:
         chart = chart_for(plan)
         for r in plan.rows:
@@ -200,6 +213,11 @@ def plan_page(request: HttpRequest) -> HttpResponse:
                 {
                     "row": r,
                     "day": WEEKDAYS_ABBR[r.hour // 24],
+                    "date": (
+                        stored.week_start + timedelta(days=r.hour // 24)
+                        if stored is not None
+                        else None
+                    ),
                     "time": f"{r.hour % 24:02d}:00",
                     "short": r.gap is not None and r.gap < 0,
                     "model_sl": _pct(r.model_sl_rostered),
@@ -210,5 +228,66 @@ def plan_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "staffing/plan.html",
-        {"form": form, "plan": plan, "rows": rows, "chart": chart},
+        {
+            "form": form,
+            "plan": plan,
+            "rows": rows,
+            "chart": chart,
+            "stored": stored,
+            "rota_entered": p is not None and p.rota is not None and stored is None,
+            "csv_query": _csv_query(request),
+        },
     )
+
+
+CSV_COLUMNS = (
+    "hour",
+    "date",
+    "when",
+    "arrivals",
+    "erlangs",
+    "needed",
+    "rostered",
+    "gap",
+    "status",
+    "model_sl",
+    "sim_sl",
+    "sim_sl_needed",
+)
+
+
+def _csv_query(request: HttpRequest) -> str:
+    q = request.GET.copy()
+    q["format"] = "csv"
+    return str(q.urlencode())
+
+
+def plan_csv(plan: StaffingPlan, stored: RotaWeek | None) -> HttpResponse:
+    """The page's table as CSV (fixed English column names, plain numbers)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="staffing-plan.csv"'
+    w = csv.writer(response, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+
+    def num(v: float | None, digits: int = 4) -> str:
+        return "" if v is None else f"{v:.{digits}f}"
+
+    for r in plan.rows:
+        day = stored.week_start + timedelta(days=r.hour // 24) if stored is not None else None
+        w.writerow(
+            [
+                r.hour,
+                day.isoformat() if day else "",
+                r.label,
+                num(r.arrivals),
+                num(r.load),
+                r.needed,
+                "" if r.rostered is None else r.rostered,
+                "" if r.gap is None else r.gap,
+                "" if r.gap is None else ("short" if r.gap < 0 else "ok"),
+                num(r.model_sl_rostered),
+                num(r.simulated_sl),
+                num(r.simulated_sl_needed),
+            ]
+        )
+    return response

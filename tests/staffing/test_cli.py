@@ -54,7 +54,7 @@ def test_json_output_from_entered_arrivals(arrivals_file: Path, rota_file: Path)
     assert data["summary"]["hours_short"] == sum(1 for r in rows if r["gap"] < 0)
 
 
-def test_csv_and_table_output(arrivals_file: Path) -> None:
+def test_csv_and_table_output(db: Any, arrivals_file: Path) -> None:
     text = run("--arrivals", str(arrivals_file), *BASE, "--format", "csv", "--no-simulate")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 168 and rows[0]["when"] == "Mon 00:00" and rows[0]["rostered"] == ""
@@ -67,10 +67,13 @@ def test_history_with_filters(world: Any, tmp_path: Path) -> None:
     for minute in (1, 2, 3):
         tickets.create_ticket(actor=world.bob, requester=world.bob, subject="卡顿", now=datetime(2026, 11, 2, 9, minute, tzinfo=UTC))
     tickets.create_ticket(actor=world.carol, requester=world.carol, subject="freeze", now=datetime(2026, 11, 2, 9, 4, tzinfo=UTC))
-    data = json.loads(run("--from", "2026-11-02", "--to", "2026-11-08", "--region", "sg", "--language", "zh-Hans", *BASE, "--format", "json", "--no-simulate"))
+    data = json.loads(run("--from", "2026-11-02", "--to", "2026-11-08", "--region", "sg", "--language", "zh-Hans", "--tz", "UTC", *BASE, "--format", "json", "--no-simulate"))
     assert data["source"] == "history" and data["filters"]["region"] == "sg"
     assert data["rows"][9]["arrivals"] == 3.0
     assert sum(r["arrivals"] for r in data["rows"]) == 3.0
+    # Without --tz the hours are the region's: 09:0x UTC is 17:0x in Singapore.
+    data = json.loads(run("--from", "2026-11-02", "--to", "2026-11-08", "--region", "sg", "--language", "zh-Hans", *BASE, "--format", "json", "--no-simulate"))
+    assert data["filters"]["tz"] == "Asia/Singapore" and data["rows"][17]["arrivals"] == 3.0
 
 
 @pytest.mark.parametrize(
@@ -99,17 +102,19 @@ def test_bad_rota_file(world: Any, arrivals_file: Path, tmp_path: Path) -> None:
         run("--arrivals", str(arrivals_file), "--rota", str(bad), *BASE)
 
 
-def test_exit_status_and_message_from_the_command_line(arrivals_file: Path, tmp_path: Path) -> None:
+def test_exit_status_and_message_from_the_command_line(arrivals_file: Path, rota_file: Path, tmp_path: Path) -> None:
+    # Entered arrivals and an entered rota need no database (a fresh, empty data directory).
     env = {**os.environ, "RELAYDESK_DATA_DIR": str(tmp_path / "data")}
     env.pop("DATABASE_URL", None)
     ok = subprocess.run(
-        [sys.executable, "-m", "relaydesk", "manage", "staffing", "plan", "--arrivals", str(arrivals_file), *BASE, "--format", "csv", "--no-simulate"],
+        [sys.executable, "-m", "relaydesk", "manage", "staffing", "plan", "--arrivals", str(arrivals_file), "--rota", str(rota_file), *BASE, "--format", "csv", "--no-simulate"],
         capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
     )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.splitlines()[0].startswith("hour,when,arrivals")
+    assert ok.stdout.splitlines()[11].split(",")[7] == "short"  # 4 agents for 30 an hour
     bad = subprocess.run(
-        [sys.executable, "-m", "relaydesk", "manage", "staffing", "plan", "--arrivals", str(arrivals_file), "--aht-s", "-5", "--target", "0.9", "--within-s", "300"],
+        [sys.executable, "-m", "relaydesk", "manage", "staffing", "plan", "--arrivals", str(arrivals_file), "--rota", str(rota_file), "--aht-s", "-5", "--target", "0.9", "--within-s", "300"],
         capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
     )
     assert bad.returncode == 1

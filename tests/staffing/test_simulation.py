@@ -142,3 +142,28 @@ def test_capacity_from_shifts() -> None:
 def test_bad_input(make: object, match: str) -> None:
     with pytest.raises(sim.SimulationError, match=match):
         make()  # type: ignore[operator]
+
+
+def test_capacity_from_changes_keeps_steps_inside_hours() -> None:
+    cap = sim.Capacity.from_changes([(0.0, 0), (9 * 3600.0, 2), (17 * 3600.0, 1), (17.5 * 3600, 0)])
+    hourly = cap.hourly()
+    assert hourly[8] == 0 and hourly[9] == 2 and hourly[16] == 2
+    assert hourly[17] == pytest.approx(0.5) and hourly[18] == 0
+    # repeated levels collapse
+    assert sim.Capacity.from_changes([(0.0, 1), (3600.0, 1)]).changes == ((0.0, 1),)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ([], "must not be empty"),
+        ([(10.0, 1)], "first capacity change must be at 0"),
+        ([(0.0, 1), (0.0, 2)], "not after the one before"),
+        ([(0.0, 1), (sim.WEEK_S, 2)], "outside the week"),
+        ([(0.0, -1)], "integer ≥ 0"),
+        ([(0.0, 1.5)], "integer ≥ 0"),
+    ],
+)
+def test_capacity_from_changes_refuses_bad_steps(changes: list[tuple[float, float]], message: str) -> None:
+    with pytest.raises(sim.SimulationError, match=message):
+        sim.Capacity.from_changes(changes)  # type: ignore[arg-type]

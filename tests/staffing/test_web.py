@@ -59,9 +59,16 @@ def test_plan_from_history_counts_every_organisation(world: Any) -> None:
     assert body["source"] == "history" and body["rows"][9]["arrivals"] == 3.0
     status, body = world.api(world.agent).post(
         URL,
-        {"aht_s": 600, "target": 0.8, "within_s": 300, "date_from": "2026-11-02", "date_to": "2026-11-08", "region": "de", "simulate": False},
+        {"aht_s": 600, "target": 0.8, "within_s": 300, "date_from": "2026-11-02", "date_to": "2026-11-08", "region": "de", "tz": "UTC", "simulate": False},
     )
     assert status == 200 and body["rows"][9]["arrivals"] == 1.0
+    # Without a time zone the hours of the week are the region's (09:30 UTC is 10:30 in Berlin).
+    status, body = world.api(world.agent).post(
+        URL,
+        {"aht_s": 600, "target": 0.8, "within_s": 300, "date_from": "2026-11-02", "date_to": "2026-11-08", "region": "de", "simulate": False},
+    )
+    assert status == 200 and body["filters"]["tz"] == "Europe/Berlin"
+    assert body["rows"][10]["arrivals"] == 1.0 and body["rows"][9]["arrivals"] == 0.0
 
 
 @pytest.mark.parametrize("who", ["alice", "bob", "carol"])
@@ -198,7 +205,7 @@ def test_page_default_uses_history(world: Any) -> None:
     assert resp.status_code == 200
     html = resp.content.decode()
     assert "<svg" in html and html.count("<polyline") == 1  # no rota known: needed only
-    assert "No rota given" in html
+    assert "No stored rota for this region and language" in html
 
 
 def test_page_reports_bad_input(world: Any) -> None:

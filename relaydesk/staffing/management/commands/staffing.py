@@ -11,14 +11,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from relaydesk.domain.staffing import StaffingPlan
-from relaydesk.staffing import rota as rota_adapter
+from relaydesk.domain.staffing import PlanRow, StaffingPlan
+from relaydesk.staffing.rota import RotaWeek
 from relaydesk.staffing.services import (
     PlanInput,
     PlanInputError,
     build_plan,
     parse_week_text,
     plan_payload,
+    with_stored_rota,
+    zone_for,
 )
 
 # API field name -> command-line option, so errors name what the operator typed.
@@ -35,6 +37,7 @@ OPTION = {
     "priority": "--priority",
     "tz": "--tz",
     "rota": "--rota",
+    "rota_week": "--week",
     "weeks": "--weeks",
     "seed": "--seed",
     "handling": "--handling",
@@ -49,6 +52,7 @@ COLUMNS = [
     ("needed", "needed"),
     ("rostered", "rostered"),
     ("gap", "gap"),
+    ("status", "status"),
     ("model_sl_rostered", "model_sl"),
     ("simulated_sl", "sim_sl"),
     ("simulated_sl_needed", "sim_sl_needed"),
@@ -81,9 +85,24 @@ def _read(option: str, path: str) -> str:
         raise CommandError(f"{option}: {path!r} is not UTF-8 text") from None
 
 
+def status(row: PlanRow) -> str:
+    """``short`` when the rota has fewer agents than needed, ``ok`` when enough, else empty."""
+    if row.gap is None:
+        return ""
+    return "short" if row.gap < 0 else "ok"
+
+
+def _cells(row: PlanRow) -> dict[str, Any]:
+    d = row.as_dict()
+    d["status"] = status(row)
+    return d
+
+
 def _fmt(value: Any, key: str) -> str:
-    if value is None:
+    if value is None or (key == "status" and not value):
         return "-"
+    if key == "status":
+        return "SHORT" if value == "short" else str(value)
     if key in ("model_sl_rostered", "simulated_sl", "simulated_sl_needed"):
         return f"{100 * value:.1f}%"
     if isinstance(value, float):
@@ -104,7 +123,9 @@ class Command(BaseCommand):
             description=(
                 "Arrivals come from ticket history (--from/--to with optional --region, "
                 "--language, --priority) or from a file (--arrivals: 168 values, Monday 00:00 "
-                "first, in --tz). The rota (--rota) is 168 agent counts in the same layout."
+                "first, in --tz). The rota (--rota) is 168 agent counts in the same layout; "
+                "without it the stored shift rotations of the region's teams (agents speaking "
+                "--language) over the local week containing --week (default next week) are used."
             ),
         )
         p.add_argument("--region", help="region code (the ticket's, else its organisation's)")
@@ -118,7 +139,15 @@ class Command(BaseCommand):
         p.add_argument("--within-s", type=float, required=True, help="answered within, seconds")
         p.add_argument("--patience-s", type=float, help="mean patience (switches to Erlang A)")
         p.add_argument("--rota", metavar="FILE", help="agents on shift per hour (CSV/JSON)")
-        p.add_argument("--tz", default="UTC", help="time zone of the hours of the week (UTC)")
+        p.add_argument(
+            "--week",
+            dest="rota_week",
+            metavar="DATE",
+            help="stored rota: a day of the week to compare with (default: next week)",
+        )
+        p.add_argument(
+            "--tz", help="time zone of the hours of the week (default: the region's, else UTC)"
+        )
         p.add_argument("--weeks", type=int, default=4, help="simulated weeks (1–8, default 4)")
         p.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
         p.add_argument("--no-simulate", action="store_true", help="skip the simulation")
@@ -152,8 +181,6 @@ class Command(BaseCommand):
                     int(v)
                     for v in parse_week_text("rota", _read("--rota", opts["rota"]), integer=True)
                 ]
-            else:
-                rota = rota_adapter.current_rota(opts["region"], opts["language"], opts["tz"])
             p = PlanInput(
                 aht_s=opts["aht_s"],
                 target=opts["target"],
@@ -162,10 +189,11 @@ class Command(BaseCommand):
                 arrivals=arrivals,
                 date_from=_date("--from", opts["date_from"]),
                 date_to=_date("--to", opts["date_to"]),
-                region=opts["region"],
-                language=opts["language"],
+                # With entered arrivals, --region/--language choose the stored rota only.
+                region=None if arrivals is not None else opts["region"],
+                language=None if arrivals is not None else opts["language"],
                 priority=opts["priority"],
-                tz=opts["tz"],
+                tz=zone_for(opts["tz"], opts["region"]),
                 rota=rota,
                 simulate=not opts["no_simulate"],
                 weeks=opts["weeks"],
@@ -173,16 +201,20 @@ class Command(BaseCommand):
                 handling=opts["handling"],
                 handling_cv=opts["handling_cv"],
             )
+            p, stored = with_stored_rota(
+                p, opts["region"], opts["language"], _date("--week", opts["rota_week"])
+            )
             result, _ = build_plan(p)
         except PlanInputError as exc:
             raise _option_error(exc) from None
         fmt = opts["format"]
         if fmt == "json":
-            self.stdout.write(json.dumps(plan_payload(p, result), ensure_ascii=False, indent=2))
+            payload = plan_payload(p, result, stored)
+            self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
         elif fmt == "csv":
             self.stdout.write(self._csv(result), ending="")
         else:
-            self.stdout.write(self._table(result, p))
+            self.stdout.write(self._table(result, p, stored))
 
     @staticmethod
     def _csv(result: StaffingPlan) -> str:
@@ -190,12 +222,12 @@ class Command(BaseCommand):
         w = csv.writer(buf, lineterminator="\n")
         w.writerow([title for _, title in COLUMNS])
         for row in result.rows:
-            d = row.as_dict()
+            d = _cells(row)
             w.writerow(["" if d[k] is None else d[k] for k, _ in COLUMNS])
         return buf.getvalue()
 
     @staticmethod
-    def _table(result: StaffingPlan, p: PlanInput) -> str:
+    def _table(result: StaffingPlan, p: PlanInput, stored: RotaWeek | None = None) -> str:
         model = "Erlang A" if result.model == "erlang_a" else "Erlang C"
         lines = [
             f"Staffing plan ({model}): {100 * result.target:.0f}% answered within "
@@ -203,8 +235,18 @@ class Command(BaseCommand):
             + (f", mean patience {result.patience_s:g} s" if result.patience_s else "")
             + f"; hours of the week in {p.tz}",
         ]
+        if stored is not None:
+            lines.append(
+                f"rota: stored shifts of {', '.join(stored.teams)} for the week "
+                f"{stored.week_start.isoformat()} to {stored.week_end.isoformat()} "
+                f"({stored.people} people on shift)"
+            )
+        elif p.rota is not None:
+            lines.append("rota: entered")
+        else:
+            lines.append("rota: none stored for this region/language; give --rota to compare")
         titles = [title for _, title in COLUMNS[1:]]
-        cells = [[_fmt(r.as_dict()[k], k) for k, _ in COLUMNS[1:]] for r in result.rows]
+        cells = [[_fmt(_cells(r)[k], k) for k, _ in COLUMNS[1:]] for r in result.rows]
         widths = [max(len(t), *(len(c[i]) for c in cells)) for i, t in enumerate(titles)]
         lines.append("  ".join(t.rjust(w) for t, w in zip(titles, widths, strict=True)))
         lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
