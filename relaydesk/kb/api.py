@@ -143,11 +143,37 @@ def _hits(res: search.Result) -> list[dict[str, Any]]:
     ]
 
 
+def _check_visibility(visibility: str | None, reader: User | None) -> str | None:
+    """A visibility filter only narrows what the reader may see: one outside it is refused
+    (422, naming what the reader may ask for), never widened."""
+    if visibility in (None, ""):
+        return None
+    allowed = services.visibilities_for(reader)
+    if visibility not in search.VISIBILITY_NAMES:
+        raise HttpError(422, f"visibility: must be one of {', '.join(allowed)}")
+    if visibility not in allowed:
+        raise HttpError(422, f"visibility: '{visibility}' articles are not available to you; choose from {', '.join(allowed)}")
+    return visibility
+
+
 @router.get("/kb/search", auth=OPTIONAL_AUTH, response=SearchOut, summary="Search articles")
 def kb_search(
-    request: HttpRequest, q: str = "", lang: str | None = None, category: str | None = None, limit: int = Query(10, ge=1, le=50)
+    request: HttpRequest,
+    q: str = "",
+    lang: str | None = None,
+    category: str | None = None,
+    visibility: str | None = Query(None, description="public, customers or internal; only within what the caller may read"),
+    limit: int = Query(10, ge=1, le=50),
 ) -> dict[str, Any]:
-    res = search.search(_check_query(q), user=_reader(request), lang=_check_lang(lang), category=category or None, limit=limit)
+    reader = _reader(request)
+    res = search.search(
+        _check_query(q),
+        user=reader,
+        lang=_check_lang(lang),
+        category=category or None,
+        visibility=_check_visibility(visibility, reader),
+        limit=limit,
+    )
     items = _hits(res)
     return {"query": res.query, "terms": res.terms, "corrections": res.corrections, "count": len(items), "items": items}
 
