@@ -526,9 +526,31 @@ class ApplyIn(Schema):
     incident_title: str | None = Field(None, max_length=250)
 
 
+def linked_incident(ticket: Ticket) -> Any:
+    """The open incident linked to the ticket (the most recently linked one), or None."""
+    from relaydesk.incidents import lifecycle
+    from relaydesk.incidents.models import IncidentTicket
+
+    link = (
+        IncidentTicket.objects.filter(ticket=ticket)
+        .exclude(incident__status=lifecycle.RESOLVED)
+        .select_related("incident")
+        .order_by("-linked_at", "-id")
+        .first()
+    )
+    return link.incident if link else None
+
+
 def macro_context(ticket: Ticket, agent: User, extra: dict[str, str | None]) -> dict[str, str | None]:
-    """The allow-listed values a template may use: plain strings, nothing else."""
+    """The allow-listed values a template may use: plain strings, nothing else.
+
+    ``incident.url``/``incident.title`` come from the ticket's linked open incident (its
+    public status page); a value the agent passes explicitly wins."""
+    from relaydesk.incidents.notices import status_url
+
     requester = ticket.requester
+    lang = requester.language or ticket.organisation.language
+    incident = linked_incident(ticket)
     ctx: dict[str, str | None] = {
         "customer.name": requester.get_full_name() or requester.email,
         "customer.email": requester.email,
@@ -543,8 +565,8 @@ def macro_context(ticket: Ticket, agent: User, extra: dict[str, str | None]) -> 
         "ticket.sdk": ticket.sdk or None,
         "ticket.sdk_version": ticket.sdk_version or None,
         "ticket.platform": ticket.get_platform_display() if ticket.platform else None,
-        "incident.url": None,
-        "incident.title": None,
+        "incident.url": status_url(incident.pk) if incident else None,
+        "incident.title": incident.title(lang) if incident else None,
     }
     ctx.update({k: v for k, v in extra.items() if k in engine.PLACEHOLDERS and v})
     return ctx
