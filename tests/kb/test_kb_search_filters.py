@@ -98,3 +98,23 @@ def test_tag_match_ranks_above_body_only_match(kb: dict[str, Article]) -> None:
     )
     resp = Client().get("/api/v1/kb/search", {"q": "zanzibarfeedback", "lang": "en"})
     assert slugs(resp.json())[:2] == ["tagged-article", "body-only-article"]
+
+
+def test_migration_adds_the_visibility_token_to_existing_rows(kb: dict[str, Article], world: Any) -> None:
+    import importlib
+    import re as _re
+
+    from django.apps import apps
+
+    migration = importlib.import_module("relaydesk.kb.migrations.0003_scope_visibility_token")
+    for tr in Translation.objects.all():  # rows as indexed before the token existed
+        Translation.objects.filter(pk=tr.pk).update(search_scope=_re.sub(r"\s*xv\w+", "", tr.search_scope))
+    agent = world.api(world.agent)
+    _, body = agent.get("/api/v1/kb/search", {"q": "escalation runbook secret bridge", "visibility": "internal"})
+    assert body["items"] == []
+    migration.add_token(apps, None)
+    _, body = agent.get("/api/v1/kb/search", {"q": "escalation runbook secret bridge", "visibility": "internal"})
+    assert slugs(body) == ["internal-escalation-runbook"]
+    assert all(t.search_scope.count("xv") == 1 for t in Translation.objects.all())
+    migration.add_token(apps, None)  # idempotent
+    assert all(t.search_scope.count("xv") == 1 for t in Translation.objects.all())
