@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from . import macros as engine
 from . import services
 from .models import Article, Category, Engagement, Image, Macro, Translation, Version
 
@@ -62,9 +64,42 @@ class ImageAdmin(admin.ModelAdmin[Image]):
     readonly_fields = ("digest", "size", "content_type")
 
 
+class MacroAdminForm(forms.ModelForm[Macro]):
+    """Checks each body with the template engine on save, so an unknown placeholder or a
+    template tag is a clear form error instead of a failure when an agent applies it."""
+
+    class Meta:
+        model = Macro
+        fields = ("name", "categories", "body_en", "body_zh", "set_status", "set_tags", "is_active")
+
+    def _check_body(self, field: str) -> str:
+        body = self.cleaned_data.get(field) or ""
+        try:
+            engine.placeholders(body)
+        except engine.TemplateError as exc:
+            raise forms.ValidationError(exc.message, code="placeholder") from exc
+        return body
+
+    def clean_body_en(self) -> str:
+        return self._check_body("body_en")
+
+    def clean_body_zh(self) -> str:
+        return self._check_body("body_zh")
+
+    def clean_set_status(self) -> str:
+        from relaydesk.tickets.models import STATUSES
+
+        value = self.cleaned_data.get("set_status") or ""
+        if value and value not in dict(STATUSES):
+            raise forms.ValidationError(f"must be one of {', '.join(dict(STATUSES))}")
+        return value
+
+
 @admin.register(Macro)
 class MacroAdmin(admin.ModelAdmin[Macro]):
+    form = MacroAdminForm
     list_display = ("name", "categories", "set_status", "usage_count", "is_active")
+    readonly_fields = ("usage_count", "last_used_at", "created_at")
 
 
 @admin.register(Engagement)

@@ -143,11 +143,37 @@ def _hits(res: search.Result) -> list[dict[str, Any]]:
     ]
 
 
+def _check_visibility(visibility: str | None, reader: User | None) -> str | None:
+    """A visibility filter only narrows what the reader may see: one outside it is refused
+    (422, naming what the reader may ask for), never widened."""
+    if visibility in (None, ""):
+        return None
+    allowed = services.visibilities_for(reader)
+    if visibility not in search.VISIBILITY_NAMES:
+        raise HttpError(422, f"visibility: must be one of {', '.join(allowed)}")
+    if visibility not in allowed:
+        raise HttpError(422, f"visibility: '{visibility}' articles are not available to you; choose from {', '.join(allowed)}")
+    return visibility
+
+
 @router.get("/kb/search", auth=OPTIONAL_AUTH, response=SearchOut, summary="Search articles")
 def kb_search(
-    request: HttpRequest, q: str = "", lang: str | None = None, category: str | None = None, limit: int = Query(10, ge=1, le=50)
+    request: HttpRequest,
+    q: str = "",
+    lang: str | None = None,
+    category: str | None = None,
+    visibility: str | None = Query(None, description="public, customers or internal; only within what the caller may read"),
+    limit: int = Query(10, ge=1, le=50),
 ) -> dict[str, Any]:
-    res = search.search(_check_query(q), user=_reader(request), lang=_check_lang(lang), category=category or None, limit=limit)
+    reader = _reader(request)
+    res = search.search(
+        _check_query(q),
+        user=reader,
+        lang=_check_lang(lang),
+        category=category or None,
+        visibility=_check_visibility(visibility, reader),
+        limit=limit,
+    )
     items = _hits(res)
     return {"query": res.query, "terms": res.terms, "corrections": res.corrections, "count": len(items), "items": items}
 
@@ -500,9 +526,31 @@ class ApplyIn(Schema):
     incident_title: str | None = Field(None, max_length=250)
 
 
+def linked_incident(ticket: Ticket) -> Any:
+    """The open incident linked to the ticket (the most recently linked one), or None."""
+    from relaydesk.incidents import lifecycle
+    from relaydesk.incidents.models import IncidentTicket
+
+    link = (
+        IncidentTicket.objects.filter(ticket=ticket)
+        .exclude(incident__status=lifecycle.RESOLVED)
+        .select_related("incident")
+        .order_by("-linked_at", "-id")
+        .first()
+    )
+    return link.incident if link else None
+
+
 def macro_context(ticket: Ticket, agent: User, extra: dict[str, str | None]) -> dict[str, str | None]:
-    """The allow-listed values a template may use: plain strings, nothing else."""
+    """The allow-listed values a template may use: plain strings, nothing else.
+
+    ``incident.url``/``incident.title`` come from the ticket's linked open incident (its
+    public status page); a value the agent passes explicitly wins."""
+    from relaydesk.incidents.notices import status_url
+
     requester = ticket.requester
+    lang = requester.language or ticket.organisation.language
+    incident = linked_incident(ticket)
     ctx: dict[str, str | None] = {
         "customer.name": requester.get_full_name() or requester.email,
         "customer.email": requester.email,
@@ -517,8 +565,8 @@ def macro_context(ticket: Ticket, agent: User, extra: dict[str, str | None]) -> 
         "ticket.sdk": ticket.sdk or None,
         "ticket.sdk_version": ticket.sdk_version or None,
         "ticket.platform": ticket.get_platform_display() if ticket.platform else None,
-        "incident.url": None,
-        "incident.title": None,
+        "incident.url": status_url(incident.pk) if incident else None,
+        "incident.title": incident.title(lang) if incident else None,
     }
     ctx.update({k: v for k, v in extra.items() if k in engine.PLACEHOLDERS and v})
     return ctx

@@ -29,7 +29,7 @@ API and both pages: raw parameters in, a :class:`Diagnosis` or a :class:`Diagnos
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 import numpy as np
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import override, pgettext_lazy
 
 from relaydesk.core.models import Organisation, Region, Service, User
 from relaydesk.detection import DEFAULT_GROUPING as GROUPING
@@ -85,113 +86,81 @@ DOMAIN_LEVELS: dict[str, tuple[tuple[float, str], ...]] = {
     "packet_loss_pct": ((5.0, "loss_poor"), (1.0, "loss_noticeable")),
 }
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "degraded_carrier": "Degradation on carrier {carrier} in region {region} from {start} to {end}",
-        "degraded_region": "Degradation in region {region} from {start} to {end}",
-        "degraded_node": "Degradation at edge node {node} in region {region} from {start} to {end}",
-        "incident": " (incident #{id})",
-        "detail": ": ",
-        "finding": "{metric} {value} against a usual {usual}{tail}",
-        "finding_sep": ", ",
-        "sdk_warns": " — above the {level} at which common RTC SDKs warn",
-        "loss_poor": " — above the {level} at which quality is poor",
-        "loss_noticeable": " — above the {level} that users notice when it lasts",
-        "points_below": " — {n} points below usual",
-        "pct_below": " — {p} % below usual",
-        "times_usual": " — {x}× the usual level",
-        "incident_only": "No anomaly in the measurements we have for region {region} then, but incident #{id} ({title}) overlapped your window.",
-        "clean": "No network anomaly in your region then — check these articles.",
-        "no_data": "We have no network measurements for region {region} in that window — check these articles.",
-        "no_baseline": "We have network measurements for region {region} in that window, but not yet enough history to know its usual level — check these articles.",
-        "subject": "Problem in {region} ({service}) {start}–{end}",
-        "title": "Is it us or the network?",
-        "metrics": "Network quality against the usual level",
-        "incidents": "Incidents in that window",
-        "footprint": "Your traffic there",
-        "articles": "Articles that may help",
-        "file": "File a ticket with this diagnosis",
-        "none": "None.",
-        "sessions": "sessions",
-        "minutes": "session-minutes",
-        "metric": "Metric",
-        "carrier": "Carrier",
-        "usual": "Usual",
-        "worst": "Worst",
-        "bad_minutes": "Degraded minutes",
-        "all_carriers": "All carriers",
-        "no_carrier": "Without a carrier",
-        "region": "Region",
-        "service": "Service",
-        "start": "From",
-        "end": "To",
-        "app_id": "App ID",
-        "channel": "Channel / room",
-        "check": "Diagnose",
-        "channel_help": "Paste a channel or room name from your logs to use the region and time of your ticket about it.",
-        # metric names (by catalogue name)
-        "rtt_ms": "round-trip time",
-        "jitter_ms": "jitter",
-        "packet_loss_pct": "packet loss",
-        "join_success_rate": "join success",
-        "join_in_5s_rate": "joins within 5 s",
-        "video_freeze_rate": "video freeze",
-        "audio_freeze_rate": "audio freeze",
-        "bitrate_kbps": "bitrate",
-    },
-    "zh-Hans": {
-        "degraded_carrier": "{region} 区域的运营商 {carrier} 在 {start} 至 {end} 期间网络质量下降",
-        "degraded_region": "{region} 区域在 {start} 至 {end} 期间网络质量下降",
-        "degraded_node": "{region} 区域的边缘节点 {node} 在 {start} 至 {end} 期间网络质量下降",
-        "incident": "（故障 #{id}）",
-        "detail": "：",
-        "finding": "{metric} {value}（平常 {usual}{tail}）",
-        "finding_sep": "、",
-        "sdk_warns": "，超过常见 RTC SDK 告警的 {level}",
-        "loss_poor": "，超过通话质量变差的 {level}",
-        "loss_noticeable": "，超过持续时用户可察觉的 {level}",
-        "points_below": "，比平常低 {n} 个百分点",
-        "pct_below": "，比平常低 {p} %",
-        "times_usual": "，为平常的 {x} 倍",
-        "incident_only": "当时 {region} 区域的测量数据未见异常，但故障 #{id}（{title}）与您选择的时间段重叠。",
-        "clean": "当时您所在区域没有网络异常——请查看以下文章。",
-        "no_data": "该时间段内我们没有 {region} 区域的网络测量数据——请查看以下文章。",
-        "no_baseline": "该时间段内我们有 {region} 区域的网络测量数据，但历史数据还不足以判断平常水平——请查看以下文章。",
-        "subject": "{region}（{service}）{start}–{end} 出现问题",
-        "title": "是我们的问题还是网络的问题？",
-        "metrics": "网络质量与平常水平对比",
-        "incidents": "该时间段内的故障",
-        "footprint": "您在该区域的流量",
-        "articles": "可能有帮助的文章",
-        "file": "附上此诊断提交工单",
-        "none": "无。",
-        "sessions": "会话",
-        "minutes": "会话分钟",
-        "metric": "指标",
-        "carrier": "运营商",
-        "usual": "平常",
-        "worst": "最差",
-        "bad_minutes": "异常分钟数",
-        "all_carriers": "全部运营商",
-        "no_carrier": "未标明运营商",
-        "region": "区域",
-        "service": "服务",
-        "start": "开始",
-        "end": "结束",
-        "app_id": "App ID",
-        "channel": "频道 / 房间",
-        "check": "诊断",
-        "channel_help": "粘贴日志中的频道或房间名，即可使用您相关工单中的区域和时间。",
-        "rtt_ms": "往返时延",
-        "jitter_ms": "抖动",
-        "packet_loss_pct": "丢包率",
-        "join_success_rate": "加入成功率",
-        "join_in_5s_rate": "5 秒内加入成功率",
-        "video_freeze_rate": "视频卡顿率",
-        "audio_freeze_rate": "音频卡顿率",
-        "bitrate_kbps": "码率",
-    },
+# The words of the self-diagnosis page and verdict, in English; the zh-Hans text is in the kb
+# app's catalog (relaydesk/kb/locale) under the message context "self-diagnosis", so a
+# short word ("To", "None.") cannot pick up another page's translation.
+MESSAGES: dict[str, Any] = {
+    "degraded_carrier": pgettext_lazy("self-diagnosis", "Degradation on carrier {carrier} in region {region} from {start} to {end}"),
+    "degraded_region": pgettext_lazy("self-diagnosis", "Degradation in region {region} from {start} to {end}"),
+    "degraded_node": pgettext_lazy("self-diagnosis", "Degradation at edge node {node} in region {region} from {start} to {end}"),
+    "incident": pgettext_lazy("self-diagnosis", " (incident #{id})"),
+    "detail": pgettext_lazy("self-diagnosis", ": "),
+    "finding": pgettext_lazy("self-diagnosis", "{metric} {value} against a usual {usual}{tail}"),
+    "finding_sep": pgettext_lazy("self-diagnosis", ", "),
+    "sdk_warns": pgettext_lazy("self-diagnosis", " — above the {level} at which common RTC SDKs warn"),
+    "loss_poor": pgettext_lazy("self-diagnosis", " — above the {level} at which quality is poor"),
+    "loss_noticeable": pgettext_lazy("self-diagnosis", " — above the {level} that users notice when it lasts"),
+    "points_below": pgettext_lazy("self-diagnosis", " — {n} points below usual"),
+    "pct_below": pgettext_lazy("self-diagnosis", " — {p} % below usual"),
+    "times_usual": pgettext_lazy("self-diagnosis", " — {x}× the usual level"),
+    "incident_only": pgettext_lazy("self-diagnosis", "No anomaly in the measurements we have for region {region} then, but incident #{id} ({title}) overlapped your window."),
+    "clean": pgettext_lazy("self-diagnosis", "No network anomaly in your region then — check these articles."),
+    "no_data": pgettext_lazy("self-diagnosis", "We have no network measurements for region {region} in that window — check these articles."),
+    "no_baseline": pgettext_lazy("self-diagnosis", "We have network measurements for region {region} in that window, but not yet enough history to know its usual level — check these articles."),
+    "subject": pgettext_lazy("self-diagnosis", "Problem in {region} ({service}) {start}–{end}"),
+    "title": pgettext_lazy("self-diagnosis", "Is it us or the network?"),
+    "metrics": pgettext_lazy("self-diagnosis", "Network quality against the usual level"),
+    "incidents": pgettext_lazy("self-diagnosis", "Incidents in that window"),
+    "footprint": pgettext_lazy("self-diagnosis", "Your traffic there"),
+    "articles": pgettext_lazy("self-diagnosis", "Articles that may help"),
+    "file": pgettext_lazy("self-diagnosis", "File a ticket with this diagnosis"),
+    "none": pgettext_lazy("self-diagnosis", "None."),
+    "sessions": pgettext_lazy("self-diagnosis", "sessions"),
+    "minutes": pgettext_lazy("self-diagnosis", "session-minutes"),
+    "metric": pgettext_lazy("self-diagnosis", "Metric"),
+    "carrier": pgettext_lazy("self-diagnosis", "Carrier"),
+    "usual": pgettext_lazy("self-diagnosis", "Usual"),
+    "worst": pgettext_lazy("self-diagnosis", "Worst"),
+    "bad_minutes": pgettext_lazy("self-diagnosis", "Degraded minutes"),
+    "all_carriers": pgettext_lazy("self-diagnosis", "All carriers"),
+    "no_carrier": pgettext_lazy("self-diagnosis", "Without a carrier"),
+    "region": pgettext_lazy("self-diagnosis", "Region"),
+    "service": pgettext_lazy("self-diagnosis", "Service"),
+    "start": pgettext_lazy("self-diagnosis", "From"),
+    "end": pgettext_lazy("self-diagnosis", "To"),
+    "app_id": pgettext_lazy("self-diagnosis", "App ID"),
+    "channel": pgettext_lazy("self-diagnosis", "Channel / room"),
+    "check": pgettext_lazy("self-diagnosis", "Diagnose"),
+    "channel_help": pgettext_lazy("self-diagnosis", "Paste a channel or room name from your logs to use the region and time of your ticket about it."),
+    # metric names (by catalogue name)
+    "rtt_ms": pgettext_lazy("self-diagnosis", "round-trip time"),
+    "jitter_ms": pgettext_lazy("self-diagnosis", "jitter"),
+    "packet_loss_pct": pgettext_lazy("self-diagnosis", "packet loss"),
+    "join_success_rate": pgettext_lazy("self-diagnosis", "join success"),
+    "join_in_5s_rate": pgettext_lazy("self-diagnosis", "joins within 5 s"),
+    "video_freeze_rate": pgettext_lazy("self-diagnosis", "video freeze"),
+    "audio_freeze_rate": pgettext_lazy("self-diagnosis", "audio freeze"),
+    "bitrate_kbps": pgettext_lazy("self-diagnosis", "bitrate"),
 }
+
+
+class _Words(Mapping[str, dict[str, str]]):
+    """``WORDS[lang]``: every message of ``MESSAGES`` in that language (``en``/``zh-Hans``)."""
+
+    def __getitem__(self, lang: str) -> dict[str, str]:
+        if lang not in LANGS:
+            raise KeyError(lang)
+        with override(lang):
+            return {k: str(v) for k, v in MESSAGES.items()}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGS)
+
+    def __len__(self) -> int:
+        return len(LANGS)
+
+
+WORDS = _Words()
 
 # Words searched in the KB for a degraded metric (symptom), per language.
 SYMPTOMS: dict[str, tuple[str, str]] = {

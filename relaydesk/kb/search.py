@@ -28,9 +28,10 @@ from typing import Any
 from django.db import connection
 
 from . import text
-from .models import Category
+from .models import VISIBILITIES, Category
 from .services import is_staff, visibilities_for
 
+VISIBILITY_NAMES = frozenset(v for v, _ in VISIBILITIES)
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 50
 VOCAB_TTL_S = 300.0  # writes in this process forget it at once (services)
@@ -73,8 +74,8 @@ def forget_vocabulary() -> None:
         _vocab["vocab"] = None
 
 
-# Scope tokens (xa, xcen, xlzhhans, xcat12, …) are not words of the text.
-_SCOPE_WORD = re.compile(r"x(?:a|c|l)(?:en|zhhans)?|xcat\d+")
+# Scope tokens (xa, xcen, xlzhhans, xcat12, xvpublic, …) are not words of the text.
+_SCOPE_WORD = re.compile(r"x(?:a|c|l)(?:en|zhhans)?|xcat\d+|xv(?:public|customers|internal)")
 
 
 def _load_vocabulary() -> Vocabulary:
@@ -198,9 +199,10 @@ def _ranked(
         return [(int(r[0]), sign * float(r[1])) for r in cur.fetchall()]
 
 
-def _scope(user: Any, lang: str | None, category_id: int | None) -> list[str]:
+def _scope(user: Any, lang: str | None, category_id: int | None, visibility: str | None = None) -> list[str]:
     """The scope tokens (written by ``services.scope_tokens``) a row must carry for this
-    reader and these filters: one for the reader's level and language, one for a category."""
+    reader and these filters: one for the reader's level and language, one for a category,
+    one for a visibility (which only narrows: the level token still applies)."""
     code = lang.replace("-", "").lower() if lang else ""
     if is_staff(user):
         level = f"xl{code}" if code else ""
@@ -211,14 +213,26 @@ def _scope(user: Any, lang: str | None, category_id: int | None) -> list[str]:
     tokens = [level] if level else []
     if category_id is not None:
         tokens.append(f"xcat{int(category_id)}")
+    if visibility is not None:
+        if visibility not in VISIBILITY_NAMES:  # never interpolate anything else into the match
+            raise ValueError(f"unknown visibility {visibility!r}")
+        tokens.append(f"xv{visibility}")
     return tokens
 
 
 def _ids(
-    terms: list[str], vocab: Vocabulary, *, user: Any, lang: str | None, category_id: int | None, limit: int, prefix: str | None
+    terms: list[str],
+    vocab: Vocabulary,
+    *,
+    user: Any,
+    lang: str | None,
+    category_id: int | None,
+    limit: int,
+    prefix: str | None,
+    visibility: str | None = None,
 ) -> list[tuple[int, float]]:
     vendor = connection.vendor
-    scope = _scope(user, lang, category_id)
+    scope = _scope(user, lang, category_id, visibility)
     full = _fts_expr(terms, prefix, vendor)
 
     def q(expr: str) -> str:
@@ -264,16 +278,22 @@ def search(
     user: Any = None,
     lang: str | None = None,
     category: str | None = None,
+    visibility: str | None = None,
     limit: int = 10,
     prefix_last: bool = False,
     snippets: bool = True,
 ) -> Result:
     """Articles matching ``q`` that ``user`` may read (``None`` = anonymous), best first,
-    one hit per article (its best-matching language when ``lang`` is not given)."""
+    one hit per article (its best-matching language when ``lang`` is not given).
+
+    ``visibility`` narrows to one visibility within what the reader may see; one the reader
+    may not see at all answers nothing (the API refuses it before it gets here)."""
     q = q.strip()
     terms = text.query_terms(q)
     result = Result(query=q, terms=terms)
     if not terms:
+        return result
+    if visibility is not None and visibility not in visibilities_for(user):
         return result
     category_id: int | None = None
     if category:
@@ -298,7 +318,16 @@ def search(
     prefix = fixed[-1] if prefix_last else None
     if prefix is not None and prefix.isascii() and len(prefix) < 2:
         prefix = None  # one typed letter would expand to thousands of words
-    ranked = _ids(fixed, vocab, user=user, lang=lang, category_id=category_id, limit=limit * (1 if lang else 2), prefix=prefix)
+    ranked = _ids(
+        fixed,
+        vocab,
+        user=user,
+        lang=lang,
+        category_id=category_id,
+        limit=limit * (1 if lang else 2),
+        prefix=prefix,
+        visibility=visibility,
+    )
     if not ranked:
         result.corrections = {}  # nothing the reader may see uses them (see below)
         return result

@@ -123,9 +123,9 @@ def scope_tokens(article: Article, lang: str) -> str:
     """Index tokens saying who may find a translation, one per reader level so a search
     adds a single condition (see ``search._scope_match``): ``xl<lang>`` for staff,
     ``xc``/``xc<lang>`` when customers may read it, ``xa``/``xa<lang>`` when anyone may,
-    and ``xcat<id>`` for the category."""
+    ``xcat<id>`` for the category and ``xv<visibility>`` for a visibility filter."""
     code = lang.replace("-", "").lower()
-    tokens = [f"xl{code}", f"xcat{article.category_id}"]
+    tokens = [f"xl{code}", f"xcat{article.category_id}", f"xv{article.visibility}"]
     if article.status == PUBLISHED:
         if article.visibility in CUSTOMER_VISIBLE:
             tokens += ["xc", f"xc{code}"]

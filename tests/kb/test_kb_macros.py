@@ -129,3 +129,66 @@ def test_demo_part_loads_articles_and_valid_templates(world: Any) -> None:
         macros.placeholders(m.body_en)
         macros.placeholders(m.body_zh)
     assert demo.load(1, datetime.now(UTC)) == line  # idempotent
+
+
+def _incident(world: Any, **kw: Any) -> Any:
+    from relaydesk.core.models import Service
+    from relaydesk.incidents.models import Incident
+
+    service = Service.objects.filter(code="rtc").first() or Service.objects.create(code="rtc", name="RTC")
+    return Incident.objects.create(service=service, region=world.sg, title_en="Packet loss in Singapore", title_zh="新加坡丢包", **kw)
+
+
+def test_incident_placeholders_come_from_the_linked_open_incident(world: Any, ticket: Any, settings: Any) -> None:
+    from relaydesk.incidents.models import IncidentTicket
+
+    settings.RELAYDESK_BASE_URL = "https://desk.example"
+    m = Macro.objects.create(name="Incident notice", body_en="See {{ incident.url }}", body_zh="{{ incident.title }}：{{ incident.url }}")
+    resolved = _incident(world, status="resolved")
+    IncidentTicket.objects.create(incident=resolved, ticket=ticket)
+    # A resolved incident is not "the incident" of the ticket any more.
+    status, body = world.api(world.agent).post(f"/api/v1/macros/{m.pk}/apply", {"ticket": ticket.pk})
+    assert status == 422 and "incident." in body["detail"]
+    open_one = _incident(world)
+    IncidentTicket.objects.create(incident=open_one, ticket=ticket)
+    status, body = world.api(world.agent).post(f"/api/v1/macros/{m.pk}/apply", {"ticket": ticket.pk})
+    assert status == 200, body
+    assert body["body"] == f"新加坡丢包：https://desk.example/status/incidents/{open_one.pk}"
+    # An explicit value from the agent still wins.
+    status, body = world.api(world.agent).post(
+        f"/api/v1/macros/{m.pk}/apply", {"ticket": ticket.pk, "incident_url": "https://status.example/x", "incident_title": "T"}
+    )
+    assert status == 200 and body["body"] == "T：https://status.example/x"
+
+
+def test_admin_refuses_unknown_placeholder_on_save(world: Any) -> None:
+    from relaydesk.kb.admin import MacroAdminForm
+
+    form = MacroAdminForm(
+        data={"name": "Bad", "categories": "[]", "body_en": "Hi {{ customer.password }}", "body_zh": "", "set_status": "", "set_tags": "[]", "usage_count": 0, "is_active": True}
+    )
+    assert not form.is_valid()
+    assert "customer.password" in str(form.errors["body_en"])
+    form = MacroAdminForm(
+        data={"name": "Good", "categories": "[]", "body_en": "Hi {{ customer.name }}", "body_zh": "{% if %}", "set_status": "", "set_tags": "[]", "usage_count": 0, "is_active": True}
+    )
+    assert not form.is_valid() and "body_en" not in form.errors and "template tags" in str(form.errors["body_zh"])
+
+
+def test_admin_add_page_shows_the_placeholder_error(world: Any, client: Any) -> None:
+    from relaydesk.core.models import User
+
+    admin = User.objects.filter(is_superuser=True).first()
+    if admin is None:
+        admin = world.agent
+        admin.is_superuser = True
+        admin.is_staff = True
+        admin.save()
+    client.force_login(admin)
+    resp = client.post(
+        "/admin/kb/macro/add/",
+        {"name": "Bad", "categories": "[]", "body_en": "Hi {{ ticket.secret }}", "body_zh": "", "set_status": "", "set_tags": "[]", "usage_count": 0, "is_active": "on"},
+    )
+    assert resp.status_code == 200  # the form again, not a redirect
+    assert "ticket.secret" in resp.content.decode()
+    assert not Macro.objects.filter(name="Bad").exists()

@@ -192,11 +192,27 @@
       document.getElementById("macro-apply").addEventListener("click", function () {
         var url = macros.getAttribute("data-apply").replace("{id}", sel.value);
         var internal = reply.querySelector("input[name=kind][value=internal]");
+        // A refused template (e.g. a placeholder without a value for this ticket) says why.
+        var error = document.getElementById("macro-error");
+        if (!error) {
+          error = document.createElement("p");
+          error.id = "macro-error";
+          error.className = "error";
+          error.setAttribute("role", "alert");
+          macros.appendChild(error);
+        }
+        error.hidden = true;
+        var show = function (message) { R.text(error, message); error.hidden = false; };
         fetch(url, {
           method: "POST", credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": R.csrf() },
+          headers: { "Content-Type": "application/json", "X-CSRFToken": R.csrf(), Accept: "application/json" },
           body: JSON.stringify({ ticket: Number(macros.getAttribute("data-ticket")), public: !(internal && internal.checked) })
-        }).then(function (r) { if (r.ok) window.location.reload(); });
+        }).then(function (r) {
+          if (r.ok) { window.location.reload(); return; }
+          return r.json().then(function (body) {
+            show((body && typeof body.detail === "string") ? body.detail : (r.status + " " + r.statusText));
+          }, function () { show(r.status + " " + r.statusText); });
+        }).catch(function () { show("network error: the template was not applied"); });
       });
     }
   }
