@@ -1,8 +1,10 @@
 """JSON API of the routing capability; mounted under /api/v1 (paths below carry their own prefix).
 
 Everything here is for support staff: customers get 403 (assignment reasons, schedules and
-pages are internal).  Reads are open to every staff member; schedules, chains and other
-people's profiles are changed by leads and admins.  Bad input answers 422 with ``field:
+pages are internal).  Reads of schedules, profiles, chains and coverage are open to every
+staff member; schedules, chains and other people's profiles are changed by leads and admins
+only.  Pages follow ticket tenancy: an agent sees and acknowledges/resolves the pages about
+tickets they may see and the pages addressed to them; leads and admins all.  Bad input answers 422 with ``field:
 message`` and writes nothing."""
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import ConfigDict, Field
 
-from relaydesk.api.auth import current_user, get_visible_ticket, require_scope, require_staff
+from relaydesk.api.auth import (
+    current_user,
+    get_visible_ticket,
+    require_scope,
+    require_staff,
+    visible_tickets,
+)
 from relaydesk.core.models import Team, User
 from relaydesk.domain import routing as rt
 from relaydesk.domain import shifts
@@ -29,6 +38,7 @@ from .models import (
     EscalationChain,
     EscalationStep,
     Page,
+    PageNotification,
     Rotation,
     ScheduleOverride,
     TimeOff,
@@ -521,10 +531,20 @@ def put_chain(request: HttpRequest, chain_id: int, payload: ChainIn) -> dict[str
 # -- pages ----------------------------------------------------------------------------------------
 
 
-@router.get("/pages", summary="Pages, newest first")
-def list_pages(request: HttpRequest, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    _staff(request)
+def visible_pages(user: User) -> QuerySet[Page]:
+    """Pages a staff member may see and act on: those about tickets they may see
+    (``relaydesk.api.auth.visible_tickets``) and those addressed to them; leads and admins all."""
     qs = Page.objects.all()
+    if user.is_lead_role:
+        return qs
+    mine = PageNotification.objects.filter(user=user).values("page_id")
+    return qs.filter(Q(ticket_id__in=visible_tickets(user).values("pk")) | Q(pk__in=mine))
+
+
+@router.get("/pages", summary="Pages, newest first (those the caller may see)")
+def list_pages(request: HttpRequest, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    user = _staff(request)
+    qs = visible_pages(user)
     if status is not None:
         if status not in dict(Page.STATUSES):
             raise HttpError(422, f"status: use one of {', '.join(dict(Page.STATUSES))}")
@@ -532,8 +552,9 @@ def list_pages(request: HttpRequest, status: str | None = None, limit: int = 100
     return [paging.page_summary(p) for p in qs[: max(1, min(limit, 500))]]
 
 
-def _page(page_id: int) -> Page:
-    p = Page.objects.filter(pk=page_id).first()
+def _page(user: User, page_id: int) -> Page:
+    # "Not found" for missing and for not the caller's alike: no probing across tenants.
+    p = visible_pages(user).filter(pk=page_id).first()
     if p is None:
         raise HttpError(404, f"page {page_id} not found")
     return p
@@ -542,13 +563,13 @@ def _page(page_id: int) -> Page:
 @router.post("/pages/{int:page_id}/ack", summary="Acknowledge a page")
 def ack_page(request: HttpRequest, page_id: int) -> dict[str, Any]:
     user = _staff(request, write=True)
-    return paging.page_summary(paging.acknowledge(_page(page_id), user, via="api"))
+    return paging.page_summary(paging.acknowledge(_page(user, page_id), user, via="api"))
 
 
 @router.post("/pages/{int:page_id}/resolve", summary="Resolve a page")
 def resolve_page(request: HttpRequest, page_id: int) -> dict[str, Any]:
     user = _staff(request, write=True)
-    return paging.page_summary(paging.resolve(_page(page_id), user, via="api"))
+    return paging.page_summary(paging.resolve(_page(user, page_id), user, via="api"))
 
 
 # -- coverage, on call, calendars -----------------------------------------------------------------
