@@ -31,7 +31,7 @@ from relaydesk.domain import routing as rt
 from relaydesk.domain import shifts
 from relaydesk.tickets.services import TicketError
 
-from . import calendars, paging, schedules, services
+from . import calendars, paging, schedules, services, validation
 from .models import (
     AgentProfile,
     Assignment,
@@ -127,17 +127,10 @@ def override_out(o: ScheduleOverride) -> dict[str, Any]:
 
 
 def _check_members(team: Team, ids: list[int], field: str = "member_ids") -> None:
-    users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
-    for i, uid in enumerate(ids):
-        u = users.get(uid)
-        if u is None or u.kind != User.KIND_STAFF:
-            raise HttpError(422, f"{field}[{i}]: no staff user with id {uid}")
-        if u.team_id is None:
-            raise HttpError(422, f"{field}[{i}]: {u.email} has no team; give them a team first")
-        if u.team_id != team.pk:
-            raise HttpError(422, f"{field}[{i}]: {u.email} is in another team ({u.team})")
-    if len(set(ids)) != len(ids):
-        raise HttpError(422, f"{field}: a member is listed twice")
+    try:
+        validation.check_members(team, ids, field)
+    except validation.Invalid as exc:
+        raise HttpError(422, str(exc)) from exc
 
 
 def _validate_team_schedule(team: Team, tz: str | None = None) -> None:
@@ -241,9 +234,10 @@ def create_override(request: HttpRequest, rotation_id: int, payload: OverrideIn)
         raise HttpError(422, f"user_id: no staff user with id {payload.user_id}")
     if u.team_id is None:
         raise HttpError(422, f"user_id: {u.email} has no team; give them a team first")
-    clash = r.overrides.filter(start__lt=end, end__gt=start).first()
-    if clash is not None:
-        raise HttpError(422, f"start: overlaps override {clash.pk} ({clash.start.isoformat()}–{clash.end.isoformat()}) of this rotation")
+    try:
+        validation.check_override_overlap(r, [(start, end)])
+    except validation.Invalid as exc:
+        raise HttpError(422, str(exc)) from exc
     o = ScheduleOverride.objects.create(rotation=r, user=u, start=start, end=end, kind=payload.kind, note=payload.note, created_by=actor)
     return Status(201, override_out(o))
 
@@ -322,17 +316,13 @@ def put_profile(request: HttpRequest, user_id: int, payload: ProfileIn) -> dict[
     u = _agent(user_id)
     if u.team_id is None:
         raise HttpError(422, f"team: {u.email} has no team; give them a team before routing to them")
-    if payload.capacity is not None:
-        for key, value in payload.capacity.items():
-            if key not in PRIORITIES:
-                raise HttpError(422, f"capacity.{key}: use P1, P2, P3 or P4")
-            if not 0 <= value <= 1000:
-                raise HttpError(422, f"capacity.{key}: must be between 0 and 1000")
-    if payload.skills is not None:
-        for i, sk in enumerate(payload.skills):
-            kind, _, value = sk.partition(":")
-            if kind not in ("category", "sdk", "region", "service", "skill") or not value:
-                raise HttpError(422, f"skills[{i}]: {sk!r} is not kind:value with kind category, sdk, region, service or skill")
+    try:
+        if payload.capacity is not None:
+            validation.check_capacity(payload.capacity)
+        if payload.skills is not None:
+            validation.check_skills(payload.skills)
+    except validation.Invalid as exc:
+        raise HttpError(422, str(exc)) from exc
     backup = None
     if payload.backup_id is not None:
         backup = User.objects.filter(pk=payload.backup_id, kind=User.KIND_STAFF).first()

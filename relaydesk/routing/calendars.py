@@ -123,7 +123,13 @@ def coverage(start: datetime, days: int = 14, language: str | None = None, skill
                     "plan": p["plan"], "priority": p["priority"], "language": lang,
                     "start": gs.isoformat(), "end": ge.isoformat(), "hours": round((ge - gs).total_seconds() / 3600, 2),
                 })
-    return {"start": a.isoformat(), "end": b.isoformat(), "language": language, "skill": skill, "hours": hours, "gaps": gaps}
+    # Rows routing skips (a rotation that does not parse, an overlapping override): the hours
+    # above are computed without them, and this says what to fix.
+    problems = schedules.schedule_problems()
+    return {
+        "start": a.isoformat(), "end": b.isoformat(), "language": language, "skill": skill, "hours": hours, "gaps": gaps,
+        "problems": problems,
+    }
 
 
 def who(at: datetime, language: str | None = None) -> list[dict[str, Any]]:
