@@ -452,6 +452,14 @@ def route_ticket(
     with transaction.atomic():
         pool, facts, decision = _decide(ticket, when, claim=True)
         scores = {str(k): v for k, v in decision.scores.items()}
+        # A key account's manager hears of every routing (creation, customer reply, handover,
+        # queue, re-route), but not twice in a row for the same trigger (a second customer
+        # reply to a ticket still waiting in the queue says nothing new).
+        previous_trigger = (
+            Assignment.objects.filter(ticket=ticket).order_by("-created_at", "-id").values_list("trigger", flat=True).first()
+            if facts.key_account
+            else None
+        )
         if decision.agent_id is not None:
             agent = pool.user(decision.agent_id)
             a = _apply(
@@ -486,7 +494,7 @@ def route_ticket(
                 )
             if urgent:
                 paging.start_page(ticket, reason=summary, team=team, now=when)
-        if facts.key_account and facts.manager_id is not None and trigger == "created":
+        if facts.key_account and facts.manager_id is not None and previous_trigger != trigger:
             paging.tell_account_manager(ticket, a, now=when)
     return a
 
