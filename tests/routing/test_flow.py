@@ -121,6 +121,42 @@ def test_key_account_manager_is_told_of_every_routing_but_not_twice_in_a_row(shi
     assert told(other) == []
 
 
+def test_service_and_sdk_skills_win(shifts: Any) -> None:
+    """Globex (English, served by EMEA) on a weekday in Berlin: Jonas and Hans are both on shift
+    and speak English; the one with the ticket's service or SDK skill takes it, either way round."""
+    from relaydesk.core.models import Service
+
+    from .conftest import rotation
+
+    w = shifts
+    Service.objects.create(code="rtc", name="Real-time audio & video")
+    hans = make_team_member(w.emea, "hans@relaydesk.test", "Hans", ["en"])
+    rotation(w.emea, "DE day 2", [hans], "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9", "2026-01-05T09:00:00", 9 * 60)
+    # Stream quality is a problem of the rtc service: Hans knows it (a plain core skill "rtc"
+    # is the service's code), Jonas does not.
+    hans.skills = ["rtc"]
+    hans.save()
+    t = new(w, w.carol, DE_DAY, category="stream_quality")
+    assert t.assignee == hans
+    assert "skill service rtc" in Assignment.objects.get(ticket=t).summary
+    # An SDK named by the ticket's context (version dropped): Jonas knows RelayLive.
+    AgentProfile.objects.update_or_create(user=w.agent_emea, defaults={"skills": ["sdk:relaylive"]})
+    t2 = new(w, w.carol, DE_DAY, subject="player", category="sdk_integration", sdk="RelayLive 4.2")
+    assert t2.assignee == w.agent_emea
+    assert "skill SDK-Relaylive" in Assignment.objects.get(ticket=t2).summary
+    # The platform read from the SDK's name when the ticket gives none.
+    AgentProfile.objects.update_or_create(user=hans, defaults={"skills": ["sdk:android"]})
+    t3 = new(w, w.carol, DE_DAY, subject="crash", category="sdk_integration", sdk="rtc-sdk-android")
+    assert t3.assignee == hans and "skill SDK-Android" in Assignment.objects.get(ticket=t3).summary
+
+
+def test_ticket_sdk_skill_values() -> None:
+    assert routing.ticket_sdk("RelayRTC 4.2.1") == ("relayrtc", "")
+    assert routing.ticket_sdk("rtc-sdk-android", "") == ("rtc-sdk-android", "android")
+    assert routing.ticket_sdk("rtc-sdk-android", "ios") == ("rtc-sdk-android", "ios")
+    assert routing.ticket_sdk("") == ("", "")
+
+
 def test_customer_reply_to_unassigned_ticket_is_routed(shifts: Any) -> None:
     w = shifts
     t = new(w, w.carol, WEEKEND)
