@@ -1,8 +1,10 @@
 """JSON API of the routing capability; mounted under /api/v1 (paths below carry their own prefix).
 
 Everything here is for support staff: customers get 403 (assignment reasons, schedules and
-pages are internal).  Reads are open to every staff member; schedules, chains and other
-people's profiles are changed by leads and admins.  Bad input answers 422 with ``field:
+pages are internal).  Reads of schedules, profiles, chains and coverage are open to every
+staff member; schedules, chains and other people's profiles are changed by leads and admins
+only.  Pages follow ticket tenancy: an agent sees and acknowledges/resolves the pages about
+tickets they may see and the pages addressed to them; leads and admins all.  Bad input answers 422 with ``field:
 message`` and writes nothing."""
 
 from __future__ import annotations
@@ -11,24 +13,32 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import ConfigDict, Field
 
-from relaydesk.api.auth import current_user, get_visible_ticket, require_scope, require_staff
+from relaydesk.api.auth import (
+    current_user,
+    get_visible_ticket,
+    require_scope,
+    require_staff,
+    visible_tickets,
+)
 from relaydesk.core.models import Team, User
 from relaydesk.domain import routing as rt
 from relaydesk.domain import shifts
 from relaydesk.tickets.services import TicketError
 
-from . import calendars, paging, schedules, services
+from . import calendars, paging, schedules, services, validation
 from .models import (
     AgentProfile,
     Assignment,
     EscalationChain,
     EscalationStep,
     Page,
+    PageNotification,
     Rotation,
     ScheduleOverride,
     TimeOff,
@@ -117,17 +127,10 @@ def override_out(o: ScheduleOverride) -> dict[str, Any]:
 
 
 def _check_members(team: Team, ids: list[int], field: str = "member_ids") -> None:
-    users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
-    for i, uid in enumerate(ids):
-        u = users.get(uid)
-        if u is None or u.kind != User.KIND_STAFF:
-            raise HttpError(422, f"{field}[{i}]: no staff user with id {uid}")
-        if u.team_id is None:
-            raise HttpError(422, f"{field}[{i}]: {u.email} has no team; give them a team first")
-        if u.team_id != team.pk:
-            raise HttpError(422, f"{field}[{i}]: {u.email} is in another team ({u.team})")
-    if len(set(ids)) != len(ids):
-        raise HttpError(422, f"{field}: a member is listed twice")
+    try:
+        validation.check_members(team, ids, field)
+    except validation.Invalid as exc:
+        raise HttpError(422, str(exc)) from exc
 
 
 def _validate_team_schedule(team: Team, tz: str | None = None) -> None:
@@ -231,9 +234,10 @@ def create_override(request: HttpRequest, rotation_id: int, payload: OverrideIn)
         raise HttpError(422, f"user_id: no staff user with id {payload.user_id}")
     if u.team_id is None:
         raise HttpError(422, f"user_id: {u.email} has no team; give them a team first")
-    clash = r.overrides.filter(start__lt=end, end__gt=start).first()
-    if clash is not None:
-        raise HttpError(422, f"start: overlaps override {clash.pk} ({clash.start.isoformat()}–{clash.end.isoformat()}) of this rotation")
+    try:
+        validation.check_override_overlap(r, [(start, end)])
+    except validation.Invalid as exc:
+        raise HttpError(422, str(exc)) from exc
     o = ScheduleOverride.objects.create(rotation=r, user=u, start=start, end=end, kind=payload.kind, note=payload.note, created_by=actor)
     return Status(201, override_out(o))
 
@@ -312,17 +316,13 @@ def put_profile(request: HttpRequest, user_id: int, payload: ProfileIn) -> dict[
     u = _agent(user_id)
     if u.team_id is None:
         raise HttpError(422, f"team: {u.email} has no team; give them a team before routing to them")
-    if payload.capacity is not None:
-        for key, value in payload.capacity.items():
-            if key not in PRIORITIES:
-                raise HttpError(422, f"capacity.{key}: use P1, P2, P3 or P4")
-            if not 0 <= value <= 1000:
-                raise HttpError(422, f"capacity.{key}: must be between 0 and 1000")
-    if payload.skills is not None:
-        for i, sk in enumerate(payload.skills):
-            kind, _, value = sk.partition(":")
-            if kind not in ("category", "sdk", "region", "service", "skill") or not value:
-                raise HttpError(422, f"skills[{i}]: {sk!r} is not kind:value with kind category, sdk, region, service or skill")
+    try:
+        if payload.capacity is not None:
+            validation.check_capacity(payload.capacity)
+        if payload.skills is not None:
+            validation.check_skills(payload.skills)
+    except validation.Invalid as exc:
+        raise HttpError(422, str(exc)) from exc
     backup = None
     if payload.backup_id is not None:
         backup = User.objects.filter(pk=payload.backup_id, kind=User.KIND_STAFF).first()
@@ -521,10 +521,20 @@ def put_chain(request: HttpRequest, chain_id: int, payload: ChainIn) -> dict[str
 # -- pages ----------------------------------------------------------------------------------------
 
 
-@router.get("/pages", summary="Pages, newest first")
-def list_pages(request: HttpRequest, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    _staff(request)
+def visible_pages(user: User) -> QuerySet[Page]:
+    """Pages a staff member may see and act on: those about tickets they may see
+    (``relaydesk.api.auth.visible_tickets``) and those addressed to them; leads and admins all."""
     qs = Page.objects.all()
+    if user.is_lead_role:
+        return qs
+    mine = PageNotification.objects.filter(user=user).values("page_id")
+    return qs.filter(Q(ticket_id__in=visible_tickets(user).values("pk")) | Q(pk__in=mine))
+
+
+@router.get("/pages", summary="Pages, newest first (those the caller may see)")
+def list_pages(request: HttpRequest, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    user = _staff(request)
+    qs = visible_pages(user)
     if status is not None:
         if status not in dict(Page.STATUSES):
             raise HttpError(422, f"status: use one of {', '.join(dict(Page.STATUSES))}")
@@ -532,8 +542,9 @@ def list_pages(request: HttpRequest, status: str | None = None, limit: int = 100
     return [paging.page_summary(p) for p in qs[: max(1, min(limit, 500))]]
 
 
-def _page(page_id: int) -> Page:
-    p = Page.objects.filter(pk=page_id).first()
+def _page(user: User, page_id: int) -> Page:
+    # "Not found" for missing and for not the caller's alike: no probing across tenants.
+    p = visible_pages(user).filter(pk=page_id).first()
     if p is None:
         raise HttpError(404, f"page {page_id} not found")
     return p
@@ -542,13 +553,13 @@ def _page(page_id: int) -> Page:
 @router.post("/pages/{int:page_id}/ack", summary="Acknowledge a page")
 def ack_page(request: HttpRequest, page_id: int) -> dict[str, Any]:
     user = _staff(request, write=True)
-    return paging.page_summary(paging.acknowledge(_page(page_id), user, via="api"))
+    return paging.page_summary(paging.acknowledge(_page(user, page_id), user, via="api"))
 
 
 @router.post("/pages/{int:page_id}/resolve", summary="Resolve a page")
 def resolve_page(request: HttpRequest, page_id: int) -> dict[str, Any]:
     user = _staff(request, write=True)
-    return paging.page_summary(paging.resolve(_page(page_id), user, via="api"))
+    return paging.page_summary(paging.resolve(_page(user, page_id), user, via="api"))
 
 
 # -- coverage, on call, calendars -----------------------------------------------------------------

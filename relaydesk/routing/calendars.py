@@ -18,7 +18,7 @@ from relaydesk.sla.models import SLARule
 
 from . import schedules
 from .models import AgentProfile, Rotation
-from .services import agent_skills, team_label
+from .services import agent_skills, service_codes, team_label
 
 FEED_SALT = "relaydesk.routing.ical"
 
@@ -86,7 +86,8 @@ def coverage(start: datetime, days: int = 14, language: str | None = None, skill
     users = {u.pk: u for u in User.objects.filter(pk__in={s.user_id for s in all_shifts}).select_related("team")}
     profiles = {p.user_id: p for p in AgentProfile.objects.filter(user_id__in=list(users))}
     langs = {uid: set(u.languages or [u.language]) for uid, u in users.items()}
-    skills = {uid: set(agent_skills(u, profiles.get(uid))) for uid, u in users.items()}
+    codes = service_codes()
+    skills = {uid: set(agent_skills(u, profiles.get(uid), codes)) for uid, u in users.items()}
 
     def keep(s: Shift) -> bool:
         return s.user_id in users and (language is None or language in langs[s.user_id]) and (skill is None or skill in skills[s.user_id])
@@ -123,7 +124,13 @@ def coverage(start: datetime, days: int = 14, language: str | None = None, skill
                     "plan": p["plan"], "priority": p["priority"], "language": lang,
                     "start": gs.isoformat(), "end": ge.isoformat(), "hours": round((ge - gs).total_seconds() / 3600, 2),
                 })
-    return {"start": a.isoformat(), "end": b.isoformat(), "language": language, "skill": skill, "hours": hours, "gaps": gaps}
+    # Rows routing skips (a rotation that does not parse, an overlapping override): the hours
+    # above are computed without them, and this says what to fix.
+    problems = schedules.schedule_problems()
+    return {
+        "start": a.isoformat(), "end": b.isoformat(), "language": language, "skill": skill, "hours": hours, "gaps": gaps,
+        "problems": problems,
+    }
 
 
 def who(at: datetime, language: str | None = None) -> list[dict[str, Any]]:

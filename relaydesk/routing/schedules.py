@@ -55,9 +55,35 @@ def rotation_layer(r: Rotation) -> shifts.Layer:
     )
 
 
-def build_schedules(team: Team, kind: str = Rotation.KIND_SHIFT, around: datetime | None = None) -> list[shifts.Schedule]:
+def _usable_layer(r: Rotation, tz: str) -> shifts.Layer:
+    """The rotation as a layer, checked on its own (a ``ShiftError`` names what is wrong)."""
+    try:
+        layer = rotation_layer(r)
+    except (KeyError, ValueError, TypeError) as exc:
+        if isinstance(exc, shifts.ShiftError):
+            raise
+        raise shifts.ShiftError(f"cannot be read: {exc!r}", "rotation") from exc
+    shifts.Schedule(tz=tz, layers=(layer,))
+    return layer
+
+
+def build_schedules(
+    team: Team, kind: str = Rotation.KIND_SHIFT, around: datetime | None = None, problems: list[str] | None = None
+) -> list[shifts.Schedule]:
     """The team's rotations of ``kind`` as schedules, one per time zone (the team's, and that
-    of any rotation kept in a member's own zone)."""
+    of any rotation kept in a member's own zone).
+
+    A bad row already in the database (a rotation whose RRULE, zone or restrictions do not
+    parse, an override overlapping another of its rotation, time off ending before it starts)
+    is skipped on its own and logged; the team's other rotations and overrides still route.
+    Each skipped row is described in ``problems`` when a list is given (the coverage report
+    shows them)."""
+
+    def problem(text: str) -> None:
+        log.error("team %s (%s): %s; ignored", team.pk, team.name, text)
+        if problems is not None:
+            problems.append(f"{team.name}: {text}")
+
     rotations = [r for r in team.rotations.all() if r.kind == kind]
     by_tz: dict[str, list[Rotation]] = {}
     for r in rotations:
@@ -66,28 +92,50 @@ def build_schedules(team: Team, kind: str = Rotation.KIND_SHIFT, around: datetim
         return []
     year = (around or datetime.now(UTC)).year
     hol = team_holidays(team, range(year - 1, year + 2))
-    member_ids = {int(m) for r in rotations for m in r.member_ids}
-    all_overrides = list(ScheduleOverride.objects.filter(rotation__in=rotations).select_related("rotation"))
-    time_off = tuple(shifts.TimeOff(str(t.user_id), t.start, t.end) for t in TimeOff.objects.filter(user_id__in=member_ids))
+    member_ids = {int(m) for r in rotations for m in r.member_ids if str(m).isdigit()}
+    all_overrides = list(ScheduleOverride.objects.filter(rotation__in=rotations).select_related("rotation").order_by("start", "id"))
+    time_off = []
+    for t in TimeOff.objects.filter(user_id__in=member_ids):
+        if t.end <= t.start:
+            problem(f"time off {t.pk} of user {t.user_id} ends before it starts")
+            continue
+        time_off.append(shifts.TimeOff(str(t.user_id), t.start, t.end))
     out = []
     for tz, rots in by_tz.items():
-        layers = []
+        layers: list[shifts.Layer] = []
         for r in rots:
             try:
-                layers.append(rotation_layer(r))
-            except (shifts.ShiftError, KeyError, ValueError, TypeError):
-                log.exception("rotation %s of team %s is invalid; ignored", r.pk, team.pk)
+                layers.append(_usable_layer(r, tz))
+            except shifts.ShiftError as exc:
+                problem(f"rotation {r.name!r} (id {r.pk}) is invalid: {exc.message}")
         names = {layer.name for layer in layers}
-        overrides = tuple(
-            shifts.Override(o.rotation.name, o.start, o.end, str(o.user_id), o.kind)
-            for o in all_overrides
-            if o.rotation.name in names
-        )
+        kept: list[shifts.Override] = []
+        for o in all_overrides:
+            if o.rotation.name not in names:
+                continue
+            ov = shifts.Override(o.rotation.name, o.start, o.end, str(o.user_id), o.kind)
+            try:
+                # On its own (an end before its start, no offset), then against those kept.
+                shifts.Schedule(tz=tz, layers=tuple(x for x in layers if x.name == ov.layer), overrides=(ov,))
+                shifts.check_overrides((*(k for k in kept if k.layer == ov.layer), ov))
+            except shifts.ShiftError as exc:
+                problem(f"override {o.pk} of rotation {o.rotation.name!r} is invalid: {exc.message}")
+                continue
+            kept.append(ov)
         try:
-            out.append(shifts.Schedule(tz=tz, layers=tuple(layers), holidays=hol, overrides=overrides, time_off=time_off))
-        except shifts.ShiftError:
-            log.exception("schedule of team %s (%s) is invalid; ignored", team.pk, tz)
+            out.append(shifts.Schedule(tz=tz, layers=tuple(layers), holidays=hol, overrides=tuple(kept), time_off=tuple(time_off)))
+        except shifts.ShiftError as exc:  # not expected after the checks above
+            problem(f"schedule in {tz} is invalid: {exc.message}")
     return out
+
+
+def schedule_problems(teams: list[Team] | None = None) -> list[str]:
+    """Rows of the teams' schedules that routing skips (see ``build_schedules``)."""
+    found: list[str] = []
+    for team in teams if teams is not None else list(Team.objects.filter(pk__in=Rotation.objects.values("team_id"))):
+        for kind in (Rotation.KIND_SHIFT, Rotation.KIND_ONCALL):
+            build_schedules(team, kind, problems=found)
+    return found
 
 
 @dataclass

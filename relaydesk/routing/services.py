@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 
-from relaydesk.core.models import Team, User
+from relaydesk.core.models import Service, Team, User
 from relaydesk.domain import routing as rt
 from relaydesk.tickets import services as ticket_services
 from relaydesk.tickets.models import (
@@ -61,10 +61,36 @@ def team_label(team: Team | None) -> str:
     return team.name
 
 
-def agent_skills(user: User, profile: AgentProfile | None) -> frozenset[str]:
+# The services (``relaydesk.core.models.Service`` codes) a ticket of a category is about.  A
+# ticket names no service of its own; stream quality and join/connection failures are
+# problems of the real-time audio/video service.  Other categories (SDK integration, billing,
+# account, other) are not about one service: they want no service skill.
+CATEGORY_SERVICES: dict[str, tuple[str, ...]] = {
+    "stream_quality": ("rtc",),
+    "connection": ("rtc",),
+}
+
+
+def service_codes() -> frozenset[str]:
+    return frozenset(Service.objects.values_list("code", flat=True))
+
+
+def ticket_sdk(sdk: str, platform: str = "") -> tuple[str, str]:
+    """``(sdk, platform)`` skill values of the ticket's typed context: the SDK's name without
+    its version (``"RelayRTC 4.2"`` → ``relayrtc``) and the platform, taken from the SDK's name
+    when the ticket gives none (``rtc-sdk-android`` → ``android``)."""
+    name = sdk.strip().lower().split()[0] if sdk.strip() else ""
+    name = "".join(c for c in name if c.isalnum() or c in "-_.")
+    if not platform and name:
+        platform = next((p for p in sorted(PLATFORM_VALUES) if p in name.replace("_", "-").split("-")), "")
+    return name, platform
+
+
+def agent_skills(user: User, profile: AgentProfile | None, services: frozenset[str] | None = None) -> frozenset[str]:
     """Structured skills of the profile plus the core user's plain skills (``android`` is read
-    as ``sdk:android``)."""
-    return _skills(user.skills or [], profile.skills if profile is not None else [])
+    as ``sdk:android``, a service code such as ``rtc`` as ``service:rtc``)."""
+    codes = service_codes() if services is None else services
+    return _skills(user.skills or [], profile.skills if profile is not None else [], codes)
 
 
 def ticket_facts(ticket: Ticket, pool: Pool | None = None) -> rt.TicketFacts:
@@ -82,14 +108,17 @@ def ticket_facts(ticket: Ticket, pool: Pool | None = None) -> rt.TicketFacts:
         if team_id is not None:
             known = pool.teams.get(team_id) if pool is not None else None
             manager_team = team_label(known if known is not None else manager.team)
+    sdk, platform = ticket_sdk(ticket.sdk or "", ticket.platform or "")
     return rt.TicketFacts(
         priority=ticket.priority,
         language=org.language,
         organisation_id=org.pk,
         wanted=rt.wanted_skills(
             category=ticket.category,
-            platform=ticket.platform,
+            sdk=sdk,
+            platform=platform,
             region=ticket.region.code if ticket.region_id and ticket.region else "",
+            services=CATEGORY_SERVICES.get(ticket.category, ()),
         ),
         key_account=bool(org.is_key_account and manager is not None),
         manager_id=manager.pk if manager is not None else None,
@@ -140,6 +169,7 @@ def directory(stamp: int | None = None) -> dict[int, Staff]:
         for row in AgentProfile.objects.values_list("user_id", "skills", "capacity", "backup_id")
     }
     out: dict[int, Staff] = {}
+    codes = service_codes()
     rows = User.objects.filter(kind=User.KIND_STAFF, is_active=True).values_list(
         "pk", "first_name", "email", "languages", "language", "skills", "team_id"
     )
@@ -149,7 +179,7 @@ def directory(stamp: int | None = None) -> dict[int, Staff]:
             id=uid,
             name=first or email,
             languages=frozenset(languages or [language]),
-            skills=_skills(skills or [], p_skills or []),
+            skills=_skills(skills or [], p_skills or [], codes),
             capacity=dict(capacity or DEFAULT_CAPACITY),
             team_id=team_id,
             backup_id=backup,
@@ -159,11 +189,18 @@ def directory(stamp: int | None = None) -> dict[int, Staff]:
     return out
 
 
-def _skills(core: list[str], structured: list[str]) -> frozenset[str]:
+def _skills(core: list[str], structured: list[str], services: frozenset[str] = frozenset()) -> frozenset[str]:
     out = set(structured)
     for s in core:
         s = str(s).lower()
-        out.add(s if ":" in s else (f"sdk:{s}" if s in PLATFORM_VALUES else f"skill:{s}"))
+        if ":" in s:
+            out.add(s)
+        elif s in PLATFORM_VALUES:
+            out.add(f"sdk:{s}")
+        elif s in services:
+            out.add(f"service:{s}")
+        else:
+            out.add(f"skill:{s}")
     return frozenset(out)
 
 
@@ -452,6 +489,14 @@ def route_ticket(
     with transaction.atomic():
         pool, facts, decision = _decide(ticket, when, claim=True)
         scores = {str(k): v for k, v in decision.scores.items()}
+        # A key account's manager hears of every routing (creation, customer reply, handover,
+        # queue, re-route), but not twice in a row for the same trigger (a second customer
+        # reply to a ticket still waiting in the queue says nothing new).
+        previous_trigger = (
+            Assignment.objects.filter(ticket=ticket).order_by("-created_at", "-id").values_list("trigger", flat=True).first()
+            if facts.key_account
+            else None
+        )
         if decision.agent_id is not None:
             agent = pool.user(decision.agent_id)
             a = _apply(
@@ -486,7 +531,7 @@ def route_ticket(
                 )
             if urgent:
                 paging.start_page(ticket, reason=summary, team=team, now=when)
-        if facts.key_account and facts.manager_id is not None and trigger == "created":
+        if facts.key_account and facts.manager_id is not None and previous_trigger != trigger:
             paging.tell_account_manager(ticket, a, now=when)
     return a
 

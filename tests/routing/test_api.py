@@ -174,22 +174,56 @@ def test_without_schedules_routing_changes_nothing(world: Any) -> None:
     assert not Assignment.objects.exists() and not Page.objects.exists()
 
 
-CUSTOMER_ENDPOINTS = [
+# Every routing endpoint, with the ids of APAC's setup (rotation, override, chain, a page about
+# Panda Video's ticket, which APAC serves).  Writes are for leads and admins; reads of
+# schedules and profiles for every staff member; pages follow ticket tenancy.
+ENDPOINTS = [
     ("get", "/api/v1/teams/{apac}/rotations", None),
-    ("post", "/api/v1/teams/{apac}/rotations", ROT | {"member_ids": ["{agent}"]}),
+    ("post", "/api/v1/teams/{apac}/rotations", ROT | {"name": "SG late", "member_ids": ["{agent}"]}),
+    ("delete", "/api/v1/rotations/{rotation}", None),
+    ("put", "/api/v1/teams/{apac}/timezone", {"timezone": "Asia/Kuala_Lumpur"}),
+    ("post", "/api/v1/rotations/{rotation}/overrides", {"user_id": "{agent}", "start": "2026-12-09T01:00:00Z", "end": "2026-12-09T02:00:00Z"}),
+    ("delete", "/api/v1/overrides/{override}", None),
+    ("post", "/api/v1/time-off", {"user_id": "{agent}", "start": "2026-12-01T00:00Z", "end": "2026-12-02T00:00Z"}),
     ("get", "/api/v1/agents/{agent}/profile", None),
     ("put", "/api/v1/agents/{agent}/profile", {"capacity": {"P1": 1}}),
     ("put", "/api/v1/agents/{agent}/presence", {"presence": "away"}),
+    ("get", "/api/v1/tickets/{ticket}/assignments", None),
+    ("post", "/api/v1/tickets/{ticket}/assign", {"mode": "manual", "agent_id": "{agent}"}),
     ("get", "/api/v1/escalation-chains", None),
     ("post", "/api/v1/escalation-chains", {"name": "X", "steps": [{"user_id": "{agent}"}]}),
+    ("put", "/api/v1/escalation-chains/{chain}", {"name": "APAC P1", "steps": [{"user_id": "{agent_emea}"}]}),
     ("get", "/api/v1/pages", None),
-    ("post", "/api/v1/pages/1/ack", {}),
+    ("post", "/api/v1/pages/{page}/ack", {}),
+    ("post", "/api/v1/pages/{page}/resolve", {}),
     ("get", "/api/v1/oncall", None),
     ("get", "/api/v1/coverage", None),
     ("get", "/api/v1/teams/{apac}/calendar.ics", None),
     ("get", "/api/v1/agents/{agent}/calendar.ics", None),
-    ("post", "/api/v1/time-off", {"user_id": "{agent}", "start": "2026-12-01T00:00Z", "end": "2026-12-02T00:00Z"}),
 ]
+
+# What Jonas (an agent of EMEA, which does not serve Panda Video) gets from each of them.
+OTHER_TEAM_AGENT = {
+    "/api/v1/teams/{apac}/rotations": {"get": 200, "post": 403},
+    "/api/v1/rotations/{rotation}": {"delete": 403},
+    "/api/v1/teams/{apac}/timezone": {"put": 403},
+    "/api/v1/rotations/{rotation}/overrides": {"post": 403},
+    "/api/v1/overrides/{override}": {"delete": 403},
+    "/api/v1/time-off": {"post": 403},
+    "/api/v1/agents/{agent}/profile": {"get": 200, "put": 403},
+    "/api/v1/agents/{agent}/presence": {"put": 403},
+    "/api/v1/tickets/{ticket}/assignments": {"get": 404},
+    "/api/v1/tickets/{ticket}/assign": {"post": 404},
+    "/api/v1/escalation-chains": {"get": 200, "post": 403},
+    "/api/v1/escalation-chains/{chain}": {"put": 403},
+    "/api/v1/pages": {"get": 200},
+    "/api/v1/pages/{page}/ack": {"post": 404},
+    "/api/v1/pages/{page}/resolve": {"post": 404},
+    "/api/v1/oncall": {"get": 200},
+    "/api/v1/coverage": {"get": 200},
+    "/api/v1/teams/{apac}/calendar.ics": {"get": 200},
+    "/api/v1/agents/{agent}/calendar.ics": {"get": 200},
+}
 
 
 def _fill(value: Any, ids: dict[str, int]) -> Any:
@@ -202,16 +236,96 @@ def _fill(value: Any, ids: dict[str, int]) -> Any:
     return value
 
 
-@pytest.mark.parametrize(("method", "path", "payload"), CUSTOMER_ENDPOINTS)
+def _setup(world: Any) -> dict[str, int]:
+    """APAC's schedule, an override, a chain, and a page about Bob's (Panda Video's) ticket."""
+    r = rotation(world.apac, "SG day", [world.agent], ROT["rrule"], ROT["dtstart"], 540)
+    o = ScheduleOverride.objects.create(rotation=r, user=world.lead, start=utc(2026, 12, 2, 1), end=utc(2026, 12, 2, 5))
+    chain = EscalationChain.objects.create(name="APAC P1", team=world.apac, priorities=["P1"])
+    EscalationStep.objects.create(chain=chain, level=0, user=world.lead)
+    t = services.create_ticket(actor=world.bob, requester=world.bob, subject="卡顿", now=utc(2026, 12, 2, 3))
+    page = Page.objects.create(ticket=t, chain=chain, reason="nobody on shift")
+    return {
+        "apac": world.apac.pk, "agent": world.agent.pk, "agent_emea": world.agent_emea.pk, "rotation": r.pk,
+        "override": o.pk, "chain": chain.pk, "ticket": t.pk, "page": page.pk,
+    }
+
+
+def _state() -> tuple[Any, ...]:
+    from relaydesk.core.models import Team
+    from relaydesk.routing.models import TimeOff
+    from relaydesk.tickets.models import Ticket
+
+    return (
+        counts(), TimeOff.objects.count(), Assignment.objects.count(),
+        sorted(Team.objects.values_list("pk", "timezone")),
+        sorted(Page.objects.values_list("pk", "status")),
+        sorted(EscalationStep.objects.values_list("chain_id", "level", "user_id")),
+        sorted(AgentProfile.objects.values_list("user_id", "presence", "capacity")),
+        sorted(Ticket.objects.values_list("pk", "assignee_id", "team_id")),
+    )
+
+
+def _call(world: Any, user: Any, method: str, url: str, payload: Any) -> tuple[int, Any]:
+    api = world.api(user)
+    if method == "delete":
+        return api._call("delete", url)
+    return getattr(api, method)(url, payload)
+
+
+@pytest.mark.parametrize(("method", "path", "payload"), ENDPOINTS)
 def test_customers_get_nothing_from_routing_endpoints(world: Any, method: str, path: str, payload: Any) -> None:
-    rotation(world.apac, "SG day", [world.agent], ROT["rrule"], ROT["dtstart"], 540)
-    ids = {"apac": world.apac.pk, "agent": world.agent.pk}
-    url = path.format(**ids)
-    before = counts()
-    code, body = getattr(world.api(world.alice), method)(url, _fill(payload, ids))
-    assert code == 403, body
+    ids = _setup(world)
+    before = _state()
+    code, body = _call(world, world.alice, method, path.format(**ids), _fill(payload, ids))
+    # Another organisation's ticket may be "not found" to her (ticket tenancy); otherwise 403.
+    assert code in ((403, 404) if "{ticket}" in path else (403,)), body
     assert b"Mei" not in (body if isinstance(body, bytes) else str(body).encode())
-    assert counts() == before
+    assert _state() == before
+
+
+@pytest.mark.parametrize(("method", "path", "payload"), ENDPOINTS)
+def test_agents_of_another_team_neither_change_its_setup_nor_see_its_pages(
+    world: Any, method: str, path: str, payload: Any
+) -> None:
+    ids = _setup(world)
+    before = _state()
+    code, body = _call(world, world.agent_emea, method, path.format(**ids), _fill(payload, ids))
+    assert code == OTHER_TEAM_AGENT[path][method], body
+    assert _state() == before
+    if path == "/api/v1/pages":
+        assert body == []  # the page about Panda Video's ticket is not his
+
+
+def test_every_routing_endpoint_is_covered_by_the_tenancy_tests() -> None:
+    from relaydesk.routing.api import router
+
+    routes = {(m.lower(), p) for p, view in router.path_operations.items() for op in view.operations for m in op.methods}
+    listed = {(m, p.replace("{apac}", "{int:team_id}").replace("{agent}", "{int:user_id}")) for m, p, _ in ENDPOINTS}
+    normal = {
+        "{rotation}": "{int:rotation_id}", "{override}": "{int:override_id}", "{chain}": "{int:chain_id}",
+        "{ticket}": "{int:ticket_id}", "{page}": "{int:page_id}",
+    }
+    for k, v in normal.items():
+        listed = {(m, p.replace(k, v)) for m, p in listed}
+    assert {(m, "/api/v1" + p) for m, p in routes} == listed
+
+
+def test_leads_and_admins_act_on_any_page_agents_on_their_tickets_and_pages_to_them(world: Any) -> None:
+    from relaydesk.routing.models import PageNotification
+
+    ids = _setup(world)
+    code, body = world.api(world.agent).get("/api/v1/pages")
+    assert code == 200 and [p["id"] for p in body] == [ids["page"]]  # APAC serves Panda Video
+    assert world.api(world.lead).get("/api/v1/pages")[1][0]["id"] == ids["page"]
+    # A page addressed to Jonas himself (he is on the chain) is his to see and acknowledge.
+    PageNotification.objects.create(page_id=ids["page"], user=world.agent_emea, level=0)
+    api = world.api(world.agent_emea)
+    code, body = api.get("/api/v1/pages")
+    assert code == 200 and [p["id"] for p in body] == [ids["page"]]
+    code, body = api.post(f"/api/v1/pages/{ids['page']}/ack")
+    assert code == 200 and body["status"] == "acknowledged"
+    code, body = world.api(world.admin).post(f"/api/v1/pages/{ids['page']}/resolve")
+    assert code == 200 and body["status"] == "resolved"
 
 
 def test_pages_api_ack_and_resolve(world: Any) -> None:

@@ -35,14 +35,6 @@ PG = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL: r
 SQLITE = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite: the write lock")
 
 
-@pytest.fixture(autouse=True)
-def _counters_from_the_tickets(db: Any) -> None:
-    # Between transactional tests the database is emptied table by table; on SQLite that is a
-    # DELETE, and the ticket delete triggers then leave negative counts behind (the counters'
-    # table is emptied first).  Start from counts of the tickets themselves.
-    loads.recount()
-
-
 SATURDAY = utc(2026, 11, 28, 12)  # nobody on shift: tickets wait unassigned
 SG_DAY = utc(2026, 12, 2, 3)  # Wednesday 11:00 in Singapore: Mei (and Tom) on shift
 THREADS = 6

@@ -87,6 +87,76 @@ def test_key_account_manager_then_backup_and_manager_told(shifts: Any) -> None:
     assert OutboundEmail.objects.filter(kind="key_account", ticket_id=t2.pk, to=[w.agent.email]).exists()
 
 
+def test_key_account_manager_is_told_of_every_routing_but_not_twice_in_a_row(shifts: Any) -> None:
+    w = shifts  # Acme's account manager is Mei (APAC, weekdays in Singapore)
+
+    def told(t: Ticket) -> list[str]:
+        return [m.subject for m in OutboundEmail.objects.filter(kind="key_account", ticket_id=t.pk).order_by("id")]
+
+    def triggers(t: Ticket) -> list[str]:
+        return list(Assignment.objects.filter(ticket=t).order_by("id").values_list("trigger", flat=True))
+
+    # Saturday: nobody on shift, the ticket is queued; Mei is told at once.
+    t = new(w, w.alice, WEEKEND, priority="P3")
+    assert t.assignee is None and len(told(t)) == 1
+    # The customer writes again while it waits: routed again, Mei told again …
+    services.add_message(t, author=w.alice, body="any news?", now=WEEKEND + timedelta(hours=1))
+    assert triggers(t) == ["created", "customer_reply"] and len(told(t)) == 2
+    # … but a second reply in a row that routes it the same way tells her nothing new.
+    services.add_message(t, author=w.alice, body="hello?", now=WEEKEND + timedelta(hours=2))
+    assert triggers(t) == ["created", "customer_reply", "customer_reply"] and len(told(t)) == 2
+    # Monday 09:00 Singapore: the queue is picked up (Mei herself takes it); she is told.
+    monday = utc(2026, 12, 7, 1, 30)
+    assert routing.handover_sweep(now=monday)["picked_up"] == 1
+    t.refresh_from_db()
+    assert t.assignee == w.agent and triggers(t)[-1] == "queue" and len(told(t)) == 3
+    # Handover at the end of Mei's shift: Jonas (Berlin) takes it; Mei is told where it went.
+    assert routing.handover_sweep(now=utc(2026, 12, 7, 10, 30))["handed_over"] == 1
+    t.refresh_from_db()
+    assert t.assignee == w.agent_emea and triggers(t)[-1] == "handover" and len(told(t)) == 4
+    assert "Jonas" in OutboundEmail.objects.filter(kind="key_account", ticket_id=t.pk).order_by("-id").first().body
+    # Not a key account: nobody is told.
+    other = new(w, w.bob, WEEKEND, priority="P3")
+    services.add_message(other, author=w.bob, body="?", now=WEEKEND + timedelta(hours=1))
+    assert told(other) == []
+
+
+def test_service_and_sdk_skills_win(shifts: Any) -> None:
+    """Globex (English, served by EMEA) on a weekday in Berlin: Jonas and Hans are both on shift
+    and speak English; the one with the ticket's service or SDK skill takes it, either way round."""
+    from relaydesk.core.models import Service
+
+    from .conftest import rotation
+
+    w = shifts
+    Service.objects.create(code="rtc", name="Real-time audio & video")
+    hans = make_team_member(w.emea, "hans@relaydesk.test", "Hans", ["en"])
+    rotation(w.emea, "DE day 2", [hans], "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9", "2026-01-05T09:00:00", 9 * 60)
+    # Stream quality is a problem of the rtc service: Hans knows it (a plain core skill "rtc"
+    # is the service's code), Jonas does not.
+    hans.skills = ["rtc"]
+    hans.save()
+    t = new(w, w.carol, DE_DAY, category="stream_quality")
+    assert t.assignee == hans
+    assert "skill service rtc" in Assignment.objects.get(ticket=t).summary
+    # An SDK named by the ticket's context (version dropped): Jonas knows RelayLive.
+    AgentProfile.objects.update_or_create(user=w.agent_emea, defaults={"skills": ["sdk:relaylive"]})
+    t2 = new(w, w.carol, DE_DAY, subject="player", category="sdk_integration", sdk="RelayLive 4.2")
+    assert t2.assignee == w.agent_emea
+    assert "skill SDK-Relaylive" in Assignment.objects.get(ticket=t2).summary
+    # The platform read from the SDK's name when the ticket gives none.
+    AgentProfile.objects.update_or_create(user=hans, defaults={"skills": ["sdk:android"]})
+    t3 = new(w, w.carol, DE_DAY, subject="crash", category="sdk_integration", sdk="rtc-sdk-android")
+    assert t3.assignee == hans and "skill SDK-Android" in Assignment.objects.get(ticket=t3).summary
+
+
+def test_ticket_sdk_skill_values() -> None:
+    assert routing.ticket_sdk("RelayRTC 4.2.1") == ("relayrtc", "")
+    assert routing.ticket_sdk("rtc-sdk-android", "") == ("rtc-sdk-android", "android")
+    assert routing.ticket_sdk("rtc-sdk-android", "ios") == ("rtc-sdk-android", "ios")
+    assert routing.ticket_sdk("") == ("", "")
+
+
 def test_customer_reply_to_unassigned_ticket_is_routed(shifts: Any) -> None:
     w = shifts
     t = new(w, w.carol, WEEKEND)

@@ -155,3 +155,25 @@ def test_continuity_is_asked_again_when_the_prefetch_missed_someone(shifts: Any)
         roster.likely[kind] = ()
     again = routing.decide(probe, at)
     assert (again.agent_id, again.reasons) == (first.agent_id, first.reasons)
+
+
+def test_deleting_tickets_after_the_counters_were_emptied_leaves_no_negative_counts(shifts: Any) -> None:
+    """What the test runner's flush does on SQLite (and a hand-made DELETE anywhere): the
+    counters' table emptied first, then the tickets.  The delete triggers find no row to lower
+    and invent none; the next tickets count from zero."""
+    w = shifts
+    a = new(w.bob, SG_DAY, priority="P2")
+    new(w.bob, SG_DAY, priority="P2", subject="second")
+    assert agree() == {(w.agent.pk, "P2"): 2}
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {loads.LOADS}")
+    Ticket.objects.all().delete()
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*) FROM {loads.LOADS}")
+        assert cur.fetchone()[0] == 0
+    new(w.bob, SG_DAY, priority="P2", subject="third")
+    assert agree() == {(w.agent.pk, "P2"): 1}
+    # In a consistent table the delete still lowers the count (to zero, kept as a row).
+    assert a.pk is not None
+    Ticket.objects.all().delete()
+    assert agree() == {}
