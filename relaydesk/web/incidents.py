@@ -7,6 +7,7 @@ is shown on the form, named per field, and writes nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from django import forms
@@ -40,6 +41,12 @@ LIST_LIMIT = 100
 AFFECTED_LIMIT = 200
 # Notice outbox states as the console shows them: waiting rows are "queued".
 QUEUED = (Notice.PENDING, Notice.SENDING)
+# The public text of a resolve taken from the detector's proposal (both languages, as the
+# notices carry them; an agent who wants other words edits the form instead).
+PROPOSAL_BODY_EN = (
+    "Our measurements have been back to normal for a while. This incident is resolved."
+)
+PROPOSAL_BODY_ZH = "我们的各项测量指标已恢复正常一段时间，此故障已解决。"
 
 
 def _user(request: HttpRequest) -> User:
@@ -256,6 +263,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "severity_name": sev.get(i.severity, i.severity),
             "affected": affected.get(i.pk, 0),
             "tickets": tickets.get(i.pk, 0),
+            "proposed": i.is_active and i.resolve_proposed_at is not None,
         }
 
     return render(
@@ -377,10 +385,36 @@ def _delivery(inc: Incident) -> dict[str, Any]:
     }
 
 
+def _proposal(inc: Incident) -> dict[str, Any] | None:
+    """The detector's proposal to resolve, while the incident is still open: when metrics
+    recovered, and the update a resolve from it posts."""
+    if not inc.is_active or inc.resolve_proposed_at is None:
+        return None
+    stamp = inc.resolve_proposed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return {
+        "at": inc.resolve_proposed_at,
+        "body_en": PROPOSAL_BODY_EN,
+        "body_zh": PROPOSAL_BODY_ZH,
+        "internal_note": f"Resolved from the recovery proposal (metrics recovered at {stamp} UTC).",
+    }
+
+
 def _detail(
     request: HttpRequest, inc: Incident, *, form: UpdateForm | None = None, status: int = 200
 ) -> HttpResponse:
     user = _user(request)
+    proposal = _proposal(inc)
+    if form is None:
+        initial: dict[str, Any] = {"status": inc.status, "notify": True}
+        if proposal is not None and request.GET.get("resolve") == "1":
+            # "Edit before posting": the update form filled with the proposal's resolve.
+            initial.update(
+                status=lc.RESOLVED,
+                body_en=proposal["body_en"],
+                body_zh=proposal["body_zh"],
+                internal_note=proposal["internal_note"],
+            )
+        form = UpdateForm(initial=initial)
     updates = list(
         IncidentUpdate.objects.filter(incident=inc)
         .select_related("created_by")
@@ -409,8 +443,9 @@ def _detail(
             "impact_name": status_word(inc.impact),
             "severity_name": sev.get(inc.severity, inc.severity),
             "timeline": [{"u": u, "status_name": status_word(u.status)} for u in updates],
-            "form": form or UpdateForm(initial={"status": inc.status, "notify": True}),
-            "show_form": inc.is_active or form is not None,
+            "form": form,
+            "show_form": inc.is_active or status != 200,
+            "proposal": proposal,
             "links": [
                 {"link": ln, "ticket": ln.ticket, "visible": ln.ticket_id in visible}
                 for ln in links

@@ -5,12 +5,17 @@ delivery state, linked tickets, a manual incident, staff only, Chinese pages."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+from html import unescape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from relaydesk.incidents import linking, services
+from relaydesk.incidents import intake, linking, services
 from relaydesk.incidents.models import (
     AffectedOrganisation,
     Incident,
@@ -18,6 +23,8 @@ from relaydesk.incidents.models import (
     IncidentUpdate,
     Notice,
 )
+from relaydesk.web.incidents import PROPOSAL_BODY_EN, PROPOSAL_BODY_ZH
+from relaydesk.web.templatetags.web import stamp
 from tests.incidents.helpers import footprint, service
 
 from .conftest import file_ticket, login
@@ -293,6 +300,112 @@ def test_update_of_a_resolved_incident_is_a_conflict_and_writes_nothing(place: A
     assert inc.status == "resolved"
 
 
+# -- the detector's proposal to resolve ----------------------------------------------------------
+
+
+def _detected(world: Any, now: datetime, **kw: Any) -> Incident:
+    """An incident from a detection candidate, through the intake the worker uses."""
+    candidate = {
+        "key": "rtc:sg:packet_loss_pct:1",
+        "service": "rtc",
+        "region": "sg",
+        "start": (now - timedelta(minutes=40)).timestamp(),
+        "detected_at": (now - timedelta(minutes=38)).timestamp(),
+        "locations": ["Telkomsel"],
+        "metrics": ["packet_loss_pct"],
+        "severity": "major",
+        **kw,
+    }
+    inc = intake.open_or_update_from_detection(candidate, now=now)
+    assert inc is not None
+    return inc
+
+
+def _hidden_inputs(html: str, form_id: str) -> dict[str, str]:
+    form = html.split(f'id="{form_id}"')[1].split("</form>")[0]
+    return {
+        name: unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form)
+    }
+
+
+def test_resolve_proposal_banner_only_while_proposed_and_unresolved(place: Any) -> None:
+    place.agent.timezone = "Asia/Singapore"
+    place.agent.save()
+    now = timezone.now().replace(microsecond=0)
+    inc = _detected(place, now - timedelta(minutes=20))
+    c = login(place.agent)
+    url = f"/console/incidents/{inc.pk}/"
+
+    # Detected and still bad: no proposal, no banner, no marker in the list.
+    assert inc.resolve_proposed_at is None
+    assert 'id="resolve-proposal"' not in c.get(url).content.decode()
+    assert "data-proposal=" not in c.get("/console/incidents/").content.decode()
+
+    # Metrics recovered for a while: the detector proposes to resolve.
+    recovered = now - timedelta(minutes=5)
+    inc = _detected(place, now, ongoing=False, propose_resolve_at=recovered.timestamp())
+    assert inc.resolve_proposed_at == recovered and inc.status == "investigating"
+    html = c.get(url).content.decode()
+    banner = html.split('id="resolve-proposal"')[1].split("</div>")[0]
+    with timezone.override(ZoneInfo("Asia/Singapore")):
+        local = stamp(recovered)
+    assert f"Metrics recovered at {local} — propose to resolve" in banner
+    listing = c.get("/console/incidents/").content.decode()
+    active_part = listing.split('id="recent-incidents"')[0]
+    marker = active_part.split(f'data-incident="{inc.pk}"')[1].split("</tr>")[0]
+    assert f'data-proposal="{inc.pk}"' in marker and "resolve proposed" in marker
+
+    # "Edit the update first" fills the ordinary form with the resolve.
+    edit = c.get(url + "?resolve=1").content.decode()
+    status_field = edit.split('id="field-status"')[1].split("</select>")[0]
+    assert '<option value="resolved" selected>' in status_field
+    assert PROPOSAL_BODY_EN in edit.split('id="field-body_en"')[1].split("</textarea>")[0]
+    # The banner's button posts a resolved update through the update flow, with notices.
+    fields = _hidden_inputs(html, "resolve-proposal-form")
+    assert fields["status"] == "resolved" and fields["notify"] == "on"
+    assert fields["body_en"] == PROPOSAL_BODY_EN and fields["body_zh"] == PROPOSAL_BODY_ZH
+    action = html.split('id="resolve-proposal-form"')[0].rsplit("<form", 1)[1]
+    assert f'action="/console/incidents/{inc.pk}/update/"' in action
+    resp = c.post(f"/console/incidents/{inc.pk}/update/", fields)
+    assert resp.status_code == 302 and resp.url == url
+    inc.refresh_from_db()
+    assert inc.status == "resolved" and inc.resolved_at is not None
+    update = inc.updates.order_by("-id").first()
+    assert update is not None and update.created_by == place.agent
+    assert (update.status, update.body_en, update.body_zh) == (
+        "resolved",
+        PROPOSAL_BODY_EN,
+        PROPOSAL_BODY_ZH,
+    )
+    assert "metrics recovered at" in update.internal_note
+    assert Notice.objects.filter(update=update).exists()
+
+    # Resolved: the proposal is still stored, but neither page points at it any more.
+    assert inc.resolve_proposed_at is not None
+    after = c.get(url).content.decode()
+    assert 'id="resolve-proposal"' not in after and 'id="resolved-final"' in after
+    assert "data-proposal=" not in c.get("/console/incidents/").content.decode()
+    assert 'id="resolve-proposal"' not in c.get(url + "?resolve=1").content.decode()
+
+
+def test_resolve_proposal_in_chinese_and_not_for_manual_incidents(place: Any) -> None:
+    manual = open_sg(place)
+    place.agent.language = "zh-Hans"
+    place.agent.save()
+    c = login(place.agent)
+    html = c.get(f"/console/incidents/{manual.pk}/?resolve=1").content.decode()
+    # No proposal: no banner, and ?resolve=1 does not pre-fill a resolve.
+    assert 'id="resolve-proposal"' not in html
+    assert '<option value="resolved" selected>' not in html
+    Incident.objects.filter(pk=manual.pk).update(resolve_proposed_at=timezone.now())
+    html = c.get(f"/console/incidents/{manual.pk}/").content.decode()
+    banner = html.split('id="resolve-proposal"')[1].split("</div>")[0]
+    assert "恢复 — 建议解决" in banner and "解决并通知客户" in banner
+    assert "propose to resolve" not in banner
+    assert "建议解决" in c.get("/console/incidents/").content.decode()
+
+
 # -- manual incident -----------------------------------------------------------------------------
 
 
@@ -425,3 +538,18 @@ def test_in_the_browser_open_an_incident_and_post_an_update(
     shot(page, "console-incidents")
     inc = Incident.objects.get(title_en="Join failures in Singapore")
     assert inc.status == "monitoring" and inc.updates.count() == 2
+    expect(page.locator(f"[data-proposal='{inc.pk}']")).to_have_count(0)
+    # The detector proposes to resolve: the list marks it, the page shows the banner, and its
+    # button posts the resolve.
+    Incident.objects.filter(pk=inc.pk).update(resolve_proposed_at=timezone.now())
+    page.reload()
+    expect(page.locator(f"[data-proposal='{inc.pk}']")).to_have_text("resolve proposed")
+    page.click(f"#active-incidents tr[data-incident='{inc.pk}'] a")
+    expect(page.locator("#resolve-proposal")).to_contain_text("propose to resolve")
+    shot(page, "console-incident-resolve-proposal")
+    page.click("#resolve-proposal-form button[type=submit]")
+    expect(page.locator("#incident-status")).to_have_text("Resolved")
+    expect(page.locator("#resolve-proposal")).to_have_count(0)
+    expect(page.locator("#resolved-final")).to_be_visible()
+    inc.refresh_from_db()
+    assert inc.status == "resolved" and inc.updates.count() == 3
