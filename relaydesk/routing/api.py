@@ -155,6 +155,12 @@ def _join(team: Team, user: User, move: bool, field: str) -> None:
     user.save(update_fields=["team"])
 
 
+def _name_free(name: str, team: Team | None = None) -> None:
+    clash = validation.team_name_taken(name, team)
+    if clash is not None:
+        raise HttpError(409, f"name: a team called {clash.name!r} exists (id {clash.pk}); choose another name")
+
+
 def _not_null(payload: Strict, *fields: str) -> None:
     for f in fields:
         if f in payload.model_fields_set and getattr(payload, f) is None:
@@ -195,6 +201,7 @@ def create_team(request: HttpRequest, payload: TeamCreateIn) -> Status:
         ]
     except validation.Invalid as exc:
         raise _invalid(exc) from exc
+    _name_free(name)
     try:
         with transaction.atomic():
             team = Team.objects.create(
@@ -223,7 +230,8 @@ def patch_team(request: HttpRequest, team_id: int, payload: TeamPatchIn) -> dict
                 raise HttpError(404, f"team {team_id} not found")
             try:
                 if "name" in given:
-                    team.name = validation.check_team_name(payload.name, team)
+                    team.name = validation.check_team_name(payload.name)
+                    _name_free(team.name, team)
                 if "region" in given:
                     team.region = validation.check_region(payload.region)
                 if "timezone" in given:

@@ -185,10 +185,15 @@ def check_team_name(name: Any, team: Team | None = None, field: str = "name") ->
     name = name.strip()
     if len(name) > 100:
         raise Invalid(field, "at most 100 characters")
-    clash = Team.objects.filter(name__iexact=name).exclude(pk=team.pk if team is not None and team.pk else None).first()
-    if clash is not None:
-        raise Invalid(field, f"a team called {clash.name!r} exists (id {clash.pk})")
     return name
+
+
+def team_name_taken(name: str, team: Team | None = None) -> Team | None:
+    """Another team of that name (compared without regard to case)."""
+    qs = Team.objects.filter(name__iexact=name)
+    if team is not None and team.pk is not None:
+        qs = qs.exclude(pk=team.pk)
+    return qs.first()
 
 
 def check_region(code: Any, field: str = "region") -> Region | None:
