@@ -9,6 +9,7 @@ message`` and writes nothing."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +45,7 @@ from .models import (
     TimeOff,
 )
 
+log = logging.getLogger(__name__)
 router = Router(tags=["routing"])
 PRIORITIES = ("P1", "P2", "P3", "P4")
 
@@ -85,6 +87,238 @@ def _aware(value: datetime, field: str) -> datetime:
 def _shift_error(exc: shifts.ShiftError, prefix: str = "") -> HttpError:
     field = exc.field.split("].", 1)[-1] if exc.field.startswith("layers[") else exc.field
     return HttpError(422, f"{prefix}{field or 'body'}: {exc.message}")
+
+
+# -- teams -----------------------------------------------------------------------------------
+#
+# A team: name, region (by code: its country gives the holidays), time zone (its shifts'
+# wall clock), languages, e-mail, lead, and its members — the staff whose ``User.team`` it is
+# (one team per person; moving somebody from another team needs ``move: true``).  Writes bump
+# the routing caches' stamps through the database triggers on ``core_team`` and ``core_user``
+# (``relaydesk.routing.stamps``), so the next routing decision in any process sees them.
+
+
+class TeamCreateIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    region: str | None = None
+    timezone: str
+    languages: list[str] = []
+    email: str = Field(default="", max_length=254)
+    lead_id: int | None = None
+    serves_all: bool = False
+    member_ids: list[int] = Field(default=[], max_length=500)
+    move: bool = False
+
+
+class TeamPatchIn(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    region: str | None = None
+    timezone: str | None = None
+    languages: list[str] | None = None
+    email: str | None = Field(default=None, max_length=254)
+    lead_id: int | None = None
+    serves_all: bool | None = None
+
+
+class MemberIn(Strict):
+    user_id: int
+    move: bool = False
+
+
+def team_out(team: Team) -> dict[str, Any]:
+    members = sorted(team.members.filter(kind=User.KIND_STAFF), key=lambda u: u.pk)
+    return {
+        "id": team.pk, "name": team.name, "region": team.region.code if team.region is not None else None,
+        "timezone": team.timezone, "languages": team.languages, "email": team.email, "lead_id": team.lead_id,
+        "serves_all": team.serves_all,
+        "members": [{"id": u.pk, "name": u.get_full_name() or u.email, "email": u.email} for u in members],
+        "rotation_ids": sorted(team.rotations.values_list("pk", flat=True)),
+    }
+
+
+def _invalid(exc: validation.Invalid) -> HttpError:
+    return HttpError(422, str(exc))
+
+
+def _join(team: Team, user: User, move: bool, field: str) -> None:
+    """Make ``user`` a member of ``team`` (inside the caller's transaction)."""
+    if user.team_id == team.pk:
+        return
+    if user.team_id is not None:
+        old = Team.objects.filter(pk=user.team_id).first()
+        if not move:
+            raise HttpError(409, f"{field}: {user.email} is in team {old}; pass move: true to move them to {team.name}")
+        busy = validation.rotations_listing(user, user.team_id)
+        if busy:
+            raise HttpError(409, f"{field}: {user.email} is in rotation(s) {', '.join(busy)} of team {old}; take them out first")
+    user.team = team
+    user.save(update_fields=["team"])
+
+
+def _name_free(name: str, team: Team | None = None) -> None:
+    clash = validation.team_name_taken(name, team)
+    if clash is not None:
+        raise HttpError(409, f"name: a team called {clash.name!r} exists (id {clash.pk}); choose another name")
+
+
+def _not_null(payload: Strict, *fields: str) -> None:
+    for f in fields:
+        if f in payload.model_fields_set and getattr(payload, f) is None:
+            raise HttpError(422, f"{f}: may not be null")
+
+
+@router.get("/teams", summary="Teams with region, time zone, languages, lead and members")
+def list_teams(request: HttpRequest) -> list[dict[str, Any]]:
+    _staff(request)
+    return [team_out(t) for t in Team.objects.select_related("region").order_by("name")]
+
+
+@router.get("/teams/{int:team_id}", summary="One team")
+def get_team(request: HttpRequest, team_id: int) -> dict[str, Any]:
+    _staff(request)
+    return team_out(_team(team_id))
+
+
+@router.post("/teams", response={201: dict}, summary="Create a team (with its first members)")
+def create_team(request: HttpRequest, payload: TeamCreateIn) -> Status:
+    actor = _lead(request)
+    if payload.serves_all and not actor.is_admin_role:
+        raise HttpError(403, "only admins may let a team see every organisation's tickets (serves_all)")
+    try:
+        name = validation.check_team_name(payload.name)
+        region = validation.check_region(payload.region)
+        validation.check_zone(payload.timezone)
+        languages = validation.check_languages(payload.languages)
+        email = validation.check_email(payload.email)
+        lead = None
+        if payload.lead_id is not None:
+            lead = validation.check_team_lead(User.objects.filter(pk=payload.lead_id).first(), uid=payload.lead_id)
+        if len(set(payload.member_ids)) != len(payload.member_ids):
+            raise validation.Invalid("member_ids", "a member is listed twice")
+        users = {u.pk: u for u in User.objects.filter(pk__in=payload.member_ids)}
+        members = [
+            validation.check_new_member(users.get(uid), f"member_ids[{i}]", uid) for i, uid in enumerate(payload.member_ids)
+        ]
+    except validation.Invalid as exc:
+        raise _invalid(exc) from exc
+    _name_free(name)
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(
+                name=name, region=region, timezone=payload.timezone, languages=languages, email=email, lead=lead,
+                serves_all=payload.serves_all,
+            )
+            for i, u in enumerate(members):
+                _join(team, u, payload.move, f"member_ids[{i}]")
+    except IntegrityError as exc:
+        raise HttpError(409, f"name: a team called {name!r} exists") from exc
+    log.info("team %s (%s) created by %s with members %s", team.pk, team.name, actor.pk, [u.pk for u in members])
+    return Status(201, team_out(team))
+
+
+@router.patch("/teams/{int:team_id}", summary="Change a team's name, region, time zone, languages, e-mail or lead")
+def patch_team(request: HttpRequest, team_id: int, payload: TeamPatchIn) -> dict[str, Any]:
+    actor = _lead(request)
+    given = payload.model_fields_set
+    _not_null(payload, "name", "timezone", "languages", "email", "serves_all")
+    if "serves_all" in given and not actor.is_admin_role:
+        raise HttpError(403, "only admins may let a team see every organisation's tickets (serves_all)")
+    try:
+        with transaction.atomic():
+            team = Team.objects.select_for_update().filter(pk=team_id).first()
+            if team is None:
+                raise HttpError(404, f"team {team_id} not found")
+            try:
+                if "name" in given:
+                    team.name = validation.check_team_name(payload.name)
+                    _name_free(team.name, team)
+                if "region" in given:
+                    team.region = validation.check_region(payload.region)
+                if "timezone" in given:
+                    assert payload.timezone is not None
+                    validation.check_zone(payload.timezone)
+                    _validate_team_schedule(team, payload.timezone)
+                    team.timezone = payload.timezone
+                if "languages" in given:
+                    team.languages = validation.check_languages(payload.languages)
+                if "email" in given:
+                    team.email = validation.check_email(payload.email)
+                if "lead_id" in given:
+                    team.lead = (
+                        None if payload.lead_id is None
+                        else validation.check_team_lead(User.objects.filter(pk=payload.lead_id).first(), uid=payload.lead_id)
+                    )
+                if "serves_all" in given:
+                    assert payload.serves_all is not None
+                    team.serves_all = payload.serves_all
+            except validation.Invalid as exc:
+                raise _invalid(exc) from exc
+            team.save()
+    except IntegrityError as exc:
+        raise HttpError(409, f"name: a team called {payload.name!r} exists") from exc
+    log.info("team %s (%s) changed by %s: %s", team.pk, team.name, actor.pk, sorted(given))
+    return team_out(team)
+
+
+@router.delete("/teams/{int:team_id}", response={204: None}, summary="Delete a team without members or schedule")
+def delete_team(request: HttpRequest, team_id: int) -> Status:
+    from relaydesk.tickets.models import STATUS_CLOSED, STATUS_SOLVED
+
+    actor = _lead(request)
+    with transaction.atomic():
+        team = Team.objects.select_for_update().filter(pk=team_id).first()
+        if team is None:
+            raise HttpError(404, f"team {team_id} not found")
+        members = team.members.count()
+        if members:
+            raise HttpError(409, f"team: {team.name} still has {members} member(s); move or remove them first")
+        rotations = sorted(team.rotations.values_list("name", flat=True))
+        if rotations:
+            raise HttpError(409, f"team: {team.name} still has rotation(s) {', '.join(rotations)}; delete them first")
+        chains = sorted(EscalationChain.objects.filter(team=team).values_list("name", flat=True))
+        if chains:
+            raise HttpError(409, f"team: escalation chain(s) {', '.join(chains)} belong to {team.name}; delete them first")
+        queued = team.tickets.exclude(status__in=(STATUS_SOLVED, STATUS_CLOSED)).count()
+        if queued:
+            raise HttpError(409, f"team: {queued} open ticket(s) are with {team.name}; route or reassign them first")
+        team.delete()
+    log.info("team %s (%s) deleted by %s", team_id, team.name, actor.pk)
+    return Status(204, None)
+
+
+@router.post("/teams/{int:team_id}/members", summary="Add a staff member to a team (move: true from another team)")
+def add_member(request: HttpRequest, team_id: int, payload: MemberIn) -> dict[str, Any]:
+    actor = _lead(request)
+    with transaction.atomic():
+        team = _team(team_id)
+        user = User.objects.select_for_update().filter(pk=payload.user_id).first()
+        try:
+            validation.check_new_member(user, "user_id", payload.user_id)
+        except validation.Invalid as exc:
+            raise _invalid(exc) from exc
+        assert user is not None
+        old = user.team_id
+        _join(team, user, payload.move, "user_id")
+    if old != team.pk:
+        log.info("user %s moved from team %s to team %s by %s", user.pk, old, team.pk, actor.pk)
+    return team_out(team)
+
+
+@router.delete("/teams/{int:team_id}/members/{int:user_id}", response={204: None}, summary="Take a member out of a team")
+def remove_member(request: HttpRequest, team_id: int, user_id: int) -> Status:
+    actor = _lead(request)
+    with transaction.atomic():
+        team = _team(team_id)
+        user = User.objects.select_for_update().filter(pk=user_id, team=team).first()
+        if user is None:
+            raise HttpError(404, f"user {user_id} is not a member of team {team.name}")
+        busy = validation.rotations_listing(user, team.pk)
+        if busy:
+            raise HttpError(409, f"user_id: {user.email} is in rotation(s) {', '.join(busy)} of {team.name}; take them out first")
+        user.team = None
+        user.save(update_fields=["team"])
+    log.info("user %s removed from team %s by %s", user_id, team.pk, actor.pk)
+    return Status(204, None)
 
 
 # -- rotations -------------------------------------------------------------------------------
@@ -186,6 +420,58 @@ def create_rotation(request: HttpRequest, team_id: int, payload: RotationIn) -> 
     return Status(201, rotation_out(r))
 
 
+class RotationPatchIn(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    kind: str | None = None
+    rrule: str | None = Field(default=None, min_length=1, max_length=500)
+    dtstart: datetime | None = None
+    duration_minutes: int | None = Field(default=None, gt=0, le=31 * 24 * 60)
+    handoff_every: int | None = Field(default=None, ge=1, le=1000)
+    member_ids: list[int] | None = Field(default=None, min_length=1, max_length=500)
+    restrictions: list[WindowIn] | None = None
+    exclude_holidays: bool | None = None
+    timezone: str | None = None
+
+
+@router.patch("/rotations/{int:rotation_id}", summary="Change a rotation (only the fields given)")
+def patch_rotation(request: HttpRequest, rotation_id: int, payload: RotationPatchIn) -> dict[str, Any]:
+    actor = _lead(request)
+    given = payload.model_fields_set
+    _not_null(payload, *(f for f in RotationPatchIn.model_fields if f != "timezone"))
+    try:
+        with transaction.atomic():
+            r = Rotation.objects.select_for_update().select_related("team").filter(pk=rotation_id).first()
+            if r is None:
+                raise HttpError(404, f"rotation {rotation_id} not found")
+            team = r.team
+            if "kind" in given and payload.kind not in (Rotation.KIND_SHIFT, Rotation.KIND_ONCALL):
+                raise HttpError(422, "kind: use 'shift' or 'oncall'")
+            if payload.dtstart is not None and payload.dtstart.tzinfo is not None:
+                raise HttpError(422, f"dtstart: give the local wall time in the team's zone ({team.timezone}) without an offset")
+            if payload.member_ids is not None:
+                _check_members(team, payload.member_ids)
+            if payload.timezone:
+                try:
+                    shifts.zone(payload.timezone)
+                except shifts.ShiftError as exc:
+                    raise HttpError(422, f"timezone: {exc.message}") from exc
+            for f in ("name", "kind", "rrule", "duration_minutes", "handoff_every", "member_ids", "exclude_holidays"):
+                if f in given:
+                    setattr(r, f, getattr(payload, f))
+            if payload.dtstart is not None:
+                r.dtstart = payload.dtstart.replace(microsecond=0).isoformat()
+            if payload.restrictions is not None:
+                r.restrictions = [w.model_dump() for w in payload.restrictions]
+            if "timezone" in given:
+                r.time_zone = payload.timezone or ""
+            r.save()
+            _validate_team_schedule(team)
+    except IntegrityError as exc:
+        raise HttpError(409, f"name: team {r.team.name} already has a rotation called {payload.name!r}") from exc
+    log.info("rotation %s of team %s changed by %s: %s", r.pk, r.team_id, actor.pk, sorted(given))
+    return rotation_out(r)
+
+
 @router.delete("/rotations/{int:rotation_id}", response={204: None}, summary="Remove a rotation")
 def delete_rotation(request: HttpRequest, rotation_id: int) -> Status:
     _lead(request)
@@ -269,7 +555,41 @@ def create_time_off(request: HttpRequest, payload: TimeOffIn) -> Status:
     if u is None:
         raise HttpError(422, f"user_id: no staff user with id {payload.user_id}")
     t = TimeOff.objects.create(user=u, start=start, end=end, reason=payload.reason)
-    return Status(201, {"id": t.pk, "user_id": u.pk, "start": t.start, "end": t.end, "reason": t.reason})
+    return Status(201, time_off_out(t))
+
+
+def time_off_out(t: TimeOff) -> dict[str, Any]:
+    return {"id": t.pk, "user_id": t.user_id, "start": t.start, "end": t.end, "reason": t.reason}
+
+
+@router.get("/time-off", summary="Time off, by person or team, optionally only what ends after an instant")
+def list_time_off(
+    request: HttpRequest, user_id: int | None = None, team_id: int | None = None, ends_after: datetime | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    _staff(request)
+    qs = TimeOff.objects.order_by("start", "id")
+    if user_id is not None:
+        qs = qs.filter(user_id=user_id)
+    if team_id is not None:
+        qs = qs.filter(user__team_id=team_id)
+    if ends_after is not None:
+        qs = qs.filter(end__gt=_aware(ends_after, "ends_after"))
+    return [time_off_out(t) for t in qs[: max(1, min(limit, 1000))]]
+
+
+@router.delete("/time-off/{int:time_off_id}", response={204: None}, summary="Withdraw time off (your own, or anyone's as a lead)")
+def delete_time_off(request: HttpRequest, time_off_id: int) -> Status:
+    actor = _staff(request, write=True)
+    with transaction.atomic():
+        t = TimeOff.objects.select_for_update().filter(pk=time_off_id).first()
+        if t is None:
+            raise HttpError(404, f"time off {time_off_id} not found")
+        if t.user_id != actor.pk and not actor.is_lead_role:
+            raise HttpError(403, "only leads may withdraw someone else's time off")
+        t.delete()
+    log.info("time off %s of user %s withdrawn by %s", time_off_id, t.user_id, actor.pk)
+    return Status(204, None)
 
 
 # -- agents ------------------------------------------------------------------------------------
@@ -516,6 +836,26 @@ def put_chain(request: HttpRequest, chain_id: int, payload: ChainIn) -> dict[str
             raise HttpError(404, f"escalation chain {chain_id} not found")
         _save_chain(chain, payload)
     return chain_out(chain)
+
+
+@router.delete("/escalation-chains/{int:chain_id}", response={204: None}, summary="Delete an escalation chain not in use")
+def delete_chain(request: HttpRequest, chain_id: int) -> Status:
+    """Refused (409) while the chain is in use: another chain hands off to it, a page is
+    escalating through it, or it is the last chain paging a priority that must page for its
+    team (``validation.check_chain_deletable``).  Finished pages keep their record; their
+    link to the chain is cleared."""
+    actor = _lead(request)
+    with transaction.atomic():
+        chain = EscalationChain.objects.select_for_update().filter(pk=chain_id).first()
+        if chain is None:
+            raise HttpError(404, f"escalation chain {chain_id} not found")
+        try:
+            validation.check_chain_deletable(chain)
+        except validation.Invalid as exc:
+            raise HttpError(409, str(exc)) from exc
+        chain.delete()
+    log.info("escalation chain %s (%s) deleted by %s", chain_id, chain.name, actor.pk)
+    return Status(204, None)
 
 
 # -- pages ----------------------------------------------------------------------------------------

@@ -9,7 +9,10 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from relaydesk.core.models import Team, User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from relaydesk.core.models import LANGUAGES, Region, Team, User
 from relaydesk.domain import shifts
 
 from .models import EscalationChain, EscalationStep, Rotation, ScheduleOverride
@@ -171,3 +174,130 @@ def check_chain_graph(chain: EscalationChain, next_chain_ids: Iterable[int]) -> 
 def check_time_off(user: User | None, start: datetime | None, end: datetime | None) -> None:
     check_staff_with_team(user, "user")
     check_override_window(start, end)
+
+
+# -- teams and their members -------------------------------------------------------------------
+
+
+def check_team_name(name: Any, team: Team | None = None, field: str = "name") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise Invalid(field, "give the team a name")
+    name = name.strip()
+    if len(name) > 100:
+        raise Invalid(field, "at most 100 characters")
+    return name
+
+
+def team_name_taken(name: str, team: Team | None = None) -> Team | None:
+    """Another team of that name (compared without regard to case)."""
+    qs = Team.objects.filter(name__iexact=name)
+    if team is not None and team.pk is not None:
+        qs = qs.exclude(pk=team.pk)
+    return qs.first()
+
+
+def check_region(code: Any, field: str = "region") -> Region | None:
+    """A region by its code (``None``: no region, so no public holidays)."""
+    if code is None:
+        return None
+    region = Region.objects.filter(code=code).first() if isinstance(code, str) else None
+    if region is None:
+        known = ", ".join(Region.objects.values_list("code", flat=True)) or "none yet"
+        raise Invalid(field, f"no region {code!r}; use one of: {known}")
+    return region
+
+
+def check_languages(languages: Any, field: str = "languages") -> list[str]:
+    codes = [c for c, _ in LANGUAGES]
+    if not isinstance(languages, list):
+        raise Invalid(field, 'give a list like ["en", "zh-Hans"]')
+    for i, lang in enumerate(languages):
+        if lang not in codes:
+            raise Invalid(f"{field}[{i}]", f"{lang!r} is not a supported language; use {', '.join(codes)}")
+    if len(set(languages)) != len(languages):
+        raise Invalid(field, "a language is listed twice")
+    return list(languages)
+
+
+def check_email(value: Any, field: str = "email") -> str:
+    if value in ("", None):
+        return ""
+    try:
+        validate_email(value)
+    except ValidationError as exc:
+        raise Invalid(field, f"{value!r} is not an e-mail address") from exc
+    return str(value)
+
+
+def check_team_lead(user: User | None, field: str = "lead_id", uid: Any = None) -> User:
+    if user is None or user.kind != User.KIND_STAFF or not user.is_active:
+        raise Invalid(field, f"no active staff user with id {uid if uid is not None else '?'}")
+    if not user.is_lead_role:
+        raise Invalid(field, f"{user.email} is not a lead; give them the lead role first")
+    return user
+
+
+def check_new_member(user: User | None, field: str = "user_id", uid: Any = None) -> User:
+    """Somebody who may join a team: an active support staff member (never a customer)."""
+    if user is None:
+        raise Invalid(field, f"no user with id {uid if uid is not None else '?'}")
+    if user.kind != User.KIND_STAFF:
+        raise Invalid(field, f"{user.email} is a {user.get_kind_display().lower()}, not support staff; only staff join teams")
+    if not user.is_active:
+        raise Invalid(field, f"{user.email} is deactivated")
+    return user
+
+
+def rotations_listing(user: User, team_id: int) -> list[str]:
+    """Names of ``team_id``'s rotations that list ``user`` (they must leave those first)."""
+    return sorted(
+        r.name for r in Rotation.objects.filter(team_id=team_id).only("name", "member_ids") if user.pk in (r.member_ids or [])
+    )
+
+
+def _must_page(priority: str) -> bool:
+    """P1 always pages when nobody is on shift; P2 where an SLA rule for P2 runs 24×7
+    (``paging.needs_page``)."""
+    if priority == "P1":
+        return True
+    if priority == "P2":
+        from relaydesk.sla.models import SLARule
+
+        return SLARule.objects.filter(priority="P2", calendar_mode="24x7").exists()
+    return False
+
+
+def check_chain_deletable(chain: EscalationChain) -> None:
+    """Refuse (field ``chain``) to delete a chain still in use: another chain hands off to it,
+    a page is escalating through it, an incident page's webhook retry is signed with its
+    secret, or it is the last chain that would page anyone for a priority that must page
+    (P1; P2 under a 24×7 rule) — for its team, or for a team without a chain of its own when
+    the chain is the global one."""
+    from relaydesk.incidents.models import ManagerPage
+
+    from .models import Page
+
+    callers = sorted(
+        set(EscalationStep.objects.filter(next_chain=chain).exclude(chain=chain).values_list("chain__name", flat=True))
+    )
+    if callers:
+        raise Invalid("chain", f"chain(s) {', '.join(callers)} hand off to it; change their steps first")
+    running = Page.objects.filter(chain=chain, status=Page.OPEN).count()
+    if running:
+        raise Invalid("chain", f"{running} open page(s) are escalating through it; acknowledge or resolve them first")
+    if ManagerPage.objects.filter(chain_id=chain.pk, webhook_status=ManagerPage.PENDING).exists():
+        raise Invalid("chain", "an incident page's webhook to it is still being retried; wait until it is delivered or fails")
+    others = list(EscalationChain.objects.exclude(pk=chain.pk).values_list("team_id", "priorities"))
+    for p in sorted(set(chain.priorities or [])):
+        if not _must_page(p):
+            continue
+        covering = {team_id for team_id, prios in others if p in (prios or [])}
+        if None in covering:
+            continue  # a global chain still pages for it
+        if chain.team_id is not None:
+            if chain.team_id not in covering:
+                raise Invalid("chain", f"it is the last chain paging {p} for team {chain.team}; add another chain for {p} first")
+            continue
+        bare = Team.objects.exclude(pk__in=[t for t in covering if t is not None]).order_by("name").first()
+        if bare is not None:
+            raise Invalid("chain", f"it is the only chain paging {p} for team {bare.name}; add another chain for {p} first")

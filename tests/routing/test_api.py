@@ -16,6 +16,7 @@ from relaydesk.routing.models import (
     Page,
     Rotation,
     ScheduleOverride,
+    TimeOff,
 )
 from relaydesk.tickets import services
 
@@ -178,13 +179,23 @@ def test_without_schedules_routing_changes_nothing(world: Any) -> None:
 # Panda Video's ticket, which APAC serves).  Writes are for leads and admins; reads of
 # schedules and profiles for every staff member; pages follow ticket tenancy.
 ENDPOINTS = [
+    ("get", "/api/v1/teams", None),
+    ("post", "/api/v1/teams", {"name": "LATAM", "region": "br", "timezone": "America/Sao_Paulo"}),
+    ("get", "/api/v1/teams/{apac}", None),
+    ("patch", "/api/v1/teams/{apac}", {"name": "APAC 2", "languages": ["en"]}),
+    ("delete", "/api/v1/teams/{apac}", None),
+    ("post", "/api/v1/teams/{apac}/members", {"user_id": "{agent_emea}", "move": True}),
+    ("delete", "/api/v1/teams/{apac}/members/{agent}", None),
     ("get", "/api/v1/teams/{apac}/rotations", None),
     ("post", "/api/v1/teams/{apac}/rotations", ROT | {"name": "SG late", "member_ids": ["{agent}"]}),
+    ("patch", "/api/v1/rotations/{rotation}", {"duration_minutes": 480}),
     ("delete", "/api/v1/rotations/{rotation}", None),
     ("put", "/api/v1/teams/{apac}/timezone", {"timezone": "Asia/Kuala_Lumpur"}),
     ("post", "/api/v1/rotations/{rotation}/overrides", {"user_id": "{agent}", "start": "2026-12-09T01:00:00Z", "end": "2026-12-09T02:00:00Z"}),
     ("delete", "/api/v1/overrides/{override}", None),
     ("post", "/api/v1/time-off", {"user_id": "{agent}", "start": "2026-12-01T00:00Z", "end": "2026-12-02T00:00Z"}),
+    ("get", "/api/v1/time-off", None),
+    ("delete", "/api/v1/time-off/{time_off}", None),
     ("get", "/api/v1/agents/{agent}/profile", None),
     ("put", "/api/v1/agents/{agent}/profile", {"capacity": {"P1": 1}}),
     ("put", "/api/v1/agents/{agent}/presence", {"presence": "away"}),
@@ -193,6 +204,7 @@ ENDPOINTS = [
     ("get", "/api/v1/escalation-chains", None),
     ("post", "/api/v1/escalation-chains", {"name": "X", "steps": [{"user_id": "{agent}"}]}),
     ("put", "/api/v1/escalation-chains/{chain}", {"name": "APAC P1", "steps": [{"user_id": "{agent_emea}"}]}),
+    ("delete", "/api/v1/escalation-chains/{chain}", None),
     ("get", "/api/v1/pages", None),
     ("post", "/api/v1/pages/{page}/ack", {}),
     ("post", "/api/v1/pages/{page}/resolve", {}),
@@ -204,18 +216,23 @@ ENDPOINTS = [
 
 # What Jonas (an agent of EMEA, which does not serve Panda Video) gets from each of them.
 OTHER_TEAM_AGENT = {
+    "/api/v1/teams": {"get": 200, "post": 403},
+    "/api/v1/teams/{apac}": {"get": 200, "patch": 403, "delete": 403},
+    "/api/v1/teams/{apac}/members": {"post": 403},
+    "/api/v1/teams/{apac}/members/{agent}": {"delete": 403},
     "/api/v1/teams/{apac}/rotations": {"get": 200, "post": 403},
-    "/api/v1/rotations/{rotation}": {"delete": 403},
+    "/api/v1/rotations/{rotation}": {"patch": 403, "delete": 403},
     "/api/v1/teams/{apac}/timezone": {"put": 403},
     "/api/v1/rotations/{rotation}/overrides": {"post": 403},
     "/api/v1/overrides/{override}": {"delete": 403},
-    "/api/v1/time-off": {"post": 403},
+    "/api/v1/time-off": {"post": 403, "get": 200},
+    "/api/v1/time-off/{time_off}": {"delete": 403},
     "/api/v1/agents/{agent}/profile": {"get": 200, "put": 403},
     "/api/v1/agents/{agent}/presence": {"put": 403},
     "/api/v1/tickets/{ticket}/assignments": {"get": 404},
     "/api/v1/tickets/{ticket}/assign": {"post": 404},
     "/api/v1/escalation-chains": {"get": 200, "post": 403},
-    "/api/v1/escalation-chains/{chain}": {"put": 403},
+    "/api/v1/escalation-chains/{chain}": {"put": 403, "delete": 403},
     "/api/v1/pages": {"get": 200},
     "/api/v1/pages/{page}/ack": {"post": 404},
     "/api/v1/pages/{page}/resolve": {"post": 404},
@@ -244,20 +261,23 @@ def _setup(world: Any) -> dict[str, int]:
     EscalationStep.objects.create(chain=chain, level=0, user=world.lead)
     t = services.create_ticket(actor=world.bob, requester=world.bob, subject="卡顿", now=utc(2026, 12, 2, 3))
     page = Page.objects.create(ticket=t, chain=chain, reason="nobody on shift")
+    off = TimeOff.objects.create(user=world.agent, start=utc(2026, 12, 20), end=utc(2026, 12, 24), reason="holiday")
     return {
         "apac": world.apac.pk, "agent": world.agent.pk, "agent_emea": world.agent_emea.pk, "rotation": r.pk,
         "override": o.pk, "chain": chain.pk, "ticket": t.pk, "page": page.pk,
+        "time_off": off.pk,
     }
 
 
 def _state() -> tuple[Any, ...]:
-    from relaydesk.core.models import Team
-    from relaydesk.routing.models import TimeOff
+    from relaydesk.core.models import Team, User
     from relaydesk.tickets.models import Ticket
 
     return (
         counts(), TimeOff.objects.count(), Assignment.objects.count(),
-        sorted(Team.objects.values_list("pk", "timezone")),
+        sorted(Team.objects.values_list("pk", "name", "timezone", "region_id", "languages", "lead_id", "serves_all")),
+        sorted(User.objects.values_list("pk", "team_id")),
+        sorted(Rotation.objects.values_list("pk", "name", "duration_minutes", "member_ids")),
         sorted(Page.objects.values_list("pk", "status")),
         sorted(EscalationStep.objects.values_list("chain_id", "level", "user_id")),
         sorted(AgentProfile.objects.values_list("user_id", "presence", "capacity")),
@@ -303,7 +323,7 @@ def test_every_routing_endpoint_is_covered_by_the_tenancy_tests() -> None:
     listed = {(m, p.replace("{apac}", "{int:team_id}").replace("{agent}", "{int:user_id}")) for m, p, _ in ENDPOINTS}
     normal = {
         "{rotation}": "{int:rotation_id}", "{override}": "{int:override_id}", "{chain}": "{int:chain_id}",
-        "{ticket}": "{int:ticket_id}", "{page}": "{int:page_id}",
+        "{ticket}": "{int:ticket_id}", "{page}": "{int:page_id}", "{time_off}": "{int:time_off_id}",
     }
     for k, v in normal.items():
         listed = {(m, p.replace(k, v)) for m, p in listed}
