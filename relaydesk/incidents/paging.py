@@ -107,7 +107,7 @@ def payload(page: ManagerPage) -> dict[str, Any]:
 def deliver_manager_pages(now: datetime | None = None, limit: int = 50) -> dict[str, int]:
     """POST due page webhooks (lease by pushing the next attempt out, as routing does)."""
     from relaydesk.routing.models import EscalationChain
-    from relaydesk.routing.paging import sign_body
+    from relaydesk.routing.paging import retry_delay, sign_body
 
     when = now or datetime.now(UTC)
     result = {"pages_sent": 0, "pages_retried": 0, "pages_failed": 0}
@@ -152,7 +152,7 @@ def deliver_manager_pages(now: datetime | None = None, limit: int = 50) -> dict[
                 row.webhook_status, row.webhook_next_at = ManagerPage.FAILED, None
                 result["pages_failed"] += 1
             else:
-                row.webhook_next_at = when + timedelta(seconds=min(3600, 15 * 2 ** (row.webhook_attempts - 1)))
+                row.webhook_next_at = when + retry_delay(row.webhook_attempts)
                 result["pages_retried"] += 1
         row.save(update_fields=["webhook_attempts", "webhook_status", "webhook_next_at", "webhook_error"])
     return result

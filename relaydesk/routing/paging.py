@@ -50,6 +50,12 @@ log = logging.getLogger(__name__)
 SIGN_SALT = "relaydesk.routing.page"
 WEBHOOK_MAX_ATTEMPTS = 6
 WEBHOOK_TIMEOUT_S = 5.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait before the next webhook try after ``attempts`` failed ones: 15 s doubling, at
+    most an hour (shared by routing's pages and the incidents' key-account pages)."""
+    return timedelta(seconds=min(3600, 15 * 2 ** (attempts - 1)))
 SWEEP_BATCH = 100
 
 
@@ -392,7 +398,7 @@ def deliver_webhooks(now: datetime | None = None, limit: int = SWEEP_BATCH) -> d
                 row.status, row.next_attempt_at = PageAttempt.FAILED, None
                 result["webhooks_failed"] += 1
             else:
-                row.next_attempt_at = when + timedelta(seconds=min(3600, 15 * 2 ** (row.attempts - 1)))
+                row.next_attempt_at = when + retry_delay(row.attempts)
                 result["webhooks_retried"] += 1
         row.save(update_fields=["attempts", "http_status", "status", "sent_at", "error", "next_attempt_at"])
     return result

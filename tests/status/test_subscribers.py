@@ -37,19 +37,6 @@ def place(world: Any) -> Any:
     return world
 
 
-@pytest.fixture
-def mail(settings: Any) -> Any:
-    s = MailSink().start()
-    settings.MAILERS = s.mailers()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def hook_sink() -> Any:
-    s = WebhookSink().start()
-    yield s
-    s.stop()
 
 
 def deliver(now: datetime | None = None) -> dict[str, int]:
