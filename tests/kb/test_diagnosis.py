@@ -12,25 +12,15 @@ from typing import Any
 import numpy as np
 import pytest
 from django.test import Client
-from django.urls import include, path
-from ninja import NinjaAPI
 
 from relaydesk.core.models import Service
 from relaydesk.incidents.models import Incident
 from relaydesk.kb import diagnosis
-from relaydesk.kb.diagnosis_api import router as diagnosis_router
 from relaydesk.kb.models import Article
 from relaydesk.monitoring import footprint
 from relaydesk.monitoring.models import Carrier
 from relaydesk.monitoring.store import clear_caches, ingest_samples
 from tests.conftest import World
-
-_test_api = NinjaAPI(urls_namespace="diagnosis-test", docs_url=None, openapi_url=None)
-_test_api.add_router("/v1", diagnosis_router)
-
-urlpatterns = [path("api/", _test_api.urls), path("", include("relaydesk.urls"))]
-
-pytestmark = pytest.mark.urls(__name__)
 
 SINGTEL, STARHUB = 9506, 4657
 HISTORY_DAYS = 3
