@@ -54,3 +54,41 @@ def test_demo_degradation_reaches_customers_and_the_status_page(
     assert [i["id"] for i in body["incidents"]] == [inc.pk]
     page = Client().get("/status/")
     assert page.status_code == 200 and str(inc.title_en) in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_self_diagnosis_on_the_demo_world_names_the_degraded_carrier(
+    demo_world_loaded: datetime,  # noqa: F811
+) -> None:
+    """A demo customer with traffic in Singapore asks "is it us or the network?" for the
+    degraded minutes: the verdict blames the network, on the carrier the demo degraded."""
+    from relaydesk.core.models import User
+    from relaydesk.kb import diagnosis
+    from relaydesk.monitoring.models import FootprintHour
+
+    now = demo_world_loaded
+    demo.load(SEED, now, days=2.2)
+    t0 = now + timedelta(seconds=30)
+    live.feed(t0)
+    t1 = t0 + timedelta(seconds=120 + 12 * 60)  # the whole 10-minute degradation is fed
+    live.feed(t1)
+    org_id = (
+        FootprintHour.objects.filter(region__code="sg").order_by("-sessions")
+        .values_list("organisation_id", flat=True).first()
+    )
+    customer = User.objects.filter(organisation_id=org_id, kind=User.KIND_CUSTOMER).first()
+    assert customer is not None
+    params = {
+        "region": "sg", "service": "rtc",
+        "start": (t0 + timedelta(seconds=60)).isoformat(), "end": t1.isoformat(),
+    }
+    d = diagnosis.run(customer, params, "en", now=t1 + timedelta(seconds=30))
+    assert d.degraded and d.verdict_kind in ("network", "incident"), d.verdict
+    assert any("4657" in str(c) or "starhub" in str(c).lower() for c in d.carriers), d.carriers
+    assert "StarHub" in d.verdict or "4657" in d.verdict, d.verdict
+    # and the quiet morning before it is "not the network"
+    calm = diagnosis.run(
+        customer, {**params, "start": (now - timedelta(hours=3)).isoformat(), "end": (now - timedelta(hours=2)).isoformat()},
+        "en", now=t1 + timedelta(seconds=30),
+    )
+    assert not calm.degraded, calm.verdict
