@@ -65,6 +65,16 @@ def _gaps(covered: list[tuple[datetime, datetime]], a: datetime, b: datetime) ->
     return [(s, e) for s, e in out if e > s]
 
 
+# Priorities that page the on-call human when nobody suitable is on shift (paging.needs_page:
+# P1 always, P2 where the plan promises it 24×7 — which is what a promise below is).
+PAGED_PRIORITIES = ("P1", "P2")
+
+
+def _overlap_s(spans: list[tuple[datetime, datetime]], a: datetime, b: datetime) -> float:
+    """Seconds of [a, b) inside the (disjoint, sorted) ``spans``."""
+    return sum(max(0.0, (min(e, b) - max(s, a)).total_seconds()) for s, e in spans)
+
+
 def promises() -> list[dict[str, Any]]:
     """(plan, priority, languages of its organisations) for every 24×7 rule of the active policy."""
     out = []
@@ -113,16 +123,29 @@ def coverage(start: datetime, days: int = 14, language: str | None = None, skill
             "languages": dict(sorted(by_lang.items())),
             "skills": dict(sorted(by_skill.items())),
         })
+    # Off shift, a P1 (and a P2 whose plan promises it 24×7, i.e. every P2 promise here) pages
+    # the on-call human (paging.needs_page): such a gap is answered by a person who is paged,
+    # not by nobody. Each gap says how much of it an on-call layer covers, and only what
+    # neither covers is "unanswered".
+    on_call = _union([
+        (s.start, s.end) for team in schedules.teams_with("oncall") for s in team_shifts(team, a, b, ("oncall",))
+    ])
     gaps = []
     for p in promises():
+        paged = p["priority"] in PAGED_PRIORITIES
         for lang in p["languages"] or [None]:
             if language is not None and lang not in (None, language):
                 continue
             covered = [(s.start, s.end) for s in chosen if lang is None or lang in langs[s.user_id]]
             for gs, ge in _gaps(covered, a, b):
+                span = (ge - gs).total_seconds()
+                paged_s = _overlap_s(on_call, gs, ge) if paged else 0.0
                 gaps.append({
                     "plan": p["plan"], "priority": p["priority"], "language": lang,
-                    "start": gs.isoformat(), "end": ge.isoformat(), "hours": round((ge - gs).total_seconds() / 3600, 2),
+                    "start": gs.isoformat(), "end": ge.isoformat(), "hours": round(span / 3600, 2),
+                    "pages_on_call": paged,
+                    "on_call_fraction": round(paged_s / span, 4) if span else 0.0,
+                    "unanswered_hours": round((span - paged_s) / 3600, 2),
                 })
     # Rows routing skips (a rotation that does not parse, an overlapping override): the hours
     # above are computed without them, and this says what to fix.

@@ -391,6 +391,21 @@ def test_oncall_coverage_and_ical(world: Any) -> None:
     ]
     zh = [g for g in cov["gaps"] if g["plan"] == "enterprise" and g["priority"] == "P1" and g["language"] == "zh-Hans"]
     assert zh == []  # the only enterprise customer (Acme) writes English
+    # nobody is on call yet: every gap is unanswered
+    assert all(g["on_call_fraction"] == 0 and g["unanswered_hours"] == g["hours"] for g in cov["gaps"])
+    # an on-call layer for the weekend (Sat 03:00 to Mon 03:00 SGT) answers P1 and 24x7 P2 gaps
+    # by paging; a priority that does not page (P3/P4 24x7 promises) stays unanswered
+    rotation(world.apac, "SG weekend on call", [tom], "FREQ=WEEKLY;BYDAY=SA;BYHOUR=3",
+             ROT["dtstart"].replace("2026-01-05T09", "2026-01-03T03"), 48 * 60, kind="oncall")
+    _, cov = api.get("/api/v1/coverage", {"start": "2026-12-04T00:00:00+08:00", "days": 3})
+    by = {(g["plan"], g["priority"], g["language"], g["start"]): g for g in cov["gaps"]}
+    weekend = by[("enterprise", "P1", "en", "2026-12-04T19:00:00+00:00")]
+    assert weekend["pages_on_call"] and weekend["on_call_fraction"] == 1.0 and weekend["unanswered_hours"] == 0
+    friday = by[("enterprise", "P1", "en", "2026-12-03T19:00:00+00:00")]
+    assert friday["on_call_fraction"] == 0 and friday["unanswered_hours"] == 6
+    for g in cov["gaps"]:
+        if g["priority"] not in ("P1", "P2"):
+            assert not g["pages_on_call"] and g["unanswered_hours"] == g["hours"]
     assert api.get("/api/v1/coverage", {"days": 90})[0] == 422
     resp = api.client.get(f"/api/v1/teams/{world.apac.pk}/calendar.ics", HTTP_AUTHORIZATION=f"Bearer {api.token}")
     assert resp.status_code == 200 and resp["Content-Type"].startswith("text/calendar")

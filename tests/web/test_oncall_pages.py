@@ -104,6 +104,8 @@ def test_coverage_hour_by_hour_with_gaps_of_24x7_promises(rota: Any) -> None:
     gaps = html.split('id="gaps"')[1].split("</section>")[0]
     assert "enterprise" in gaps and "P1" in gaps and "business" in gaps
     assert "standard" not in gaps  # Standard promises business hours only
+    # nobody is on call in this rota: the P1 gaps page nobody, so they are wholly unanswered
+    assert "Unanswered hours" in gaps and "0 %" in gaps
 
 
 def test_coverage_filters_by_language_and_team(rota: Any) -> None:
