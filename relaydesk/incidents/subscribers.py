@@ -39,10 +39,22 @@ _COMPONENT = re.compile(r"^[A-Za-z0-9_.-]{1,40}/[A-Za-z0-9_.-]{1,40}$")
 
 
 class SubscribeError(Exception):
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.message = message
+    """A bad field of a subscription. ``message`` is English (the API's answer);
+    ``localized()`` is the same text in the active language (the subscribe page's), from the
+    status app's catalog."""
+
+    def __init__(self, message: str, field: str, **params: object) -> None:
+        self.template = message
+        self.params = params
+        self.message = message % params if params else message
         self.field = field
+        super().__init__(f"{field}: {self.message}")
+
+    def localized(self) -> str:
+        from django.utils.translation import gettext
+
+        text = gettext(self.template)
+        return text % self.params if self.params else text
 
 
 class RateLimited(Exception):
@@ -111,14 +123,14 @@ def clean(
         raise SubscribeError("at most 200 components", "components")
     bad = [c for c in comps if not _COMPONENT.match(c)]
     if bad:
-        raise SubscribeError(f"use service/region, not {bad[0]!r}", "components")
+        raise SubscribeError("use service/region, not %(value)s", "components", value=repr(bad[0]))
     services = {c.split("/")[0] for c in comps}
     regions = {c.split("/")[1] for c in comps}
     known_s = set(Service.objects.filter(code__in=services).values_list("code", flat=True))
     known_r = set(Region.objects.filter(code__in=regions).values_list("code", flat=True))
     unknown = [c for c in comps if c.split("/")[0] not in known_s or c.split("/")[1] not in known_r]
     if unknown:
-        raise SubscribeError(f"unknown component {unknown[0]!r}", "components")
+        raise SubscribeError("unknown component %(value)s", "components", value=repr(unknown[0]))
     webhook_url = (webhook_url or "").strip()
     webhook_secret = (webhook_secret or "").strip()
     if webhook_url:

@@ -63,9 +63,11 @@ def subscribe_page(request: HttpRequest) -> HttpResponse:
         subscribers.subscribe(client=request.META.get("REMOTE_ADDR"), **values)
     except subscribers.SubscribeError as exc:
         shown = {**values, "webhook_secret": "", "scope": scope}
+        with translation.override("zh-hans" if lang == "zh-Hans" else "en"):
+            error = exc.localized()
         return _page(
             request, lang, "form", status=422, components=_components(), values=shown,
-            error_field=exc.field, error=exc.message,
+            error_field=exc.field, error=error,
         )
     except subscribers.RateLimited:
         return _page(request, lang, "limited", status=429)

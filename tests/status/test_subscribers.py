@@ -271,6 +271,12 @@ def test_subscribe_page_in_english_and_chinese_with_field_errors(place: Any) -> 
     assert bad.status_code == 422 and b'data-field="email"' in bad.content
     none = subscribe_form(c, email="a@x.test", scope="some")
     assert none.status_code == 422 and b'data-field="components"' in none.content
+    assert b"enter a valid e-mail address" in bad.content
+    # the same mistakes on the Chinese form are explained in Chinese
+    bad_zh = subscribe_form(c, email="nope", language="zh-Hans", lang="zh-Hans")
+    assert bad_zh.status_code == 422 and "请输入有效的电子邮件地址" in bad_zh.content.decode()
+    none_zh = subscribe_form(c, email="a@x.test", scope="some", language="zh-Hans", lang="zh-Hans")
+    assert "请至少选择一个" in none_zh.content.decode()
     assert not StatusSubscriber.objects.exists()
     page = c.get("/status/?lang=zh-Hans")
     assert b'href="/status/subscribe?lang=zh-Hans"' in page.content
