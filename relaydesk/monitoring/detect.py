@@ -57,7 +57,7 @@ from relaydesk.detection import (
 )
 from relaydesk.detection.detector import DAY_H, DEFAULT_PARAMS, WEEK_H
 
-from .models import EdgeNode
+from .models import EdgeNode, TelemetryBatch
 from .store import list_series, read_series_by
 
 log = logging.getLogger("relaydesk.monitoring.detect")
@@ -170,6 +170,7 @@ class _Cache:
         self.node_codes: dict[int, str] = {}
         self.last_end: int | None = None
         self.last_run: float = 0.0
+        self.last_batch: int = -1  # the newest telemetry batch when the last sweep ran
 
     def clear(self) -> None:
         with self.lock:
@@ -177,6 +178,7 @@ class _Cache:
             self.node_codes.clear()
             self.last_end = None
             self.last_run = 0.0
+            self.last_batch = -1
 
 
 _cache = _Cache()
@@ -515,14 +517,26 @@ def _save_scores(rows: Iterable[tuple[str, str, str, str, int, float]], at: date
         )
 
 
+def _last_batch() -> int:
+    from django.db.models import Max
+
+    return int(TelemetryBatch.objects.aggregate(m=Max("pk"))["m"] or 0)
+
+
 def detection_tick() -> dict[str, Any]:
     """The periodic entry: at most one sweep per ``RELAYDESK_DETECTION_INTERVAL_S`` in this
-    process, and none while the last judged minute has not changed."""
+    process, and none while neither the last judged minute nor the telemetry has changed.
+    Telemetry that arrives late, for minutes already judged (a collector that pushes every
+    few minutes, a backlog), is judged on the next tick rather than a minute later."""
     now = time.time()
     if now - _cache.last_run < setting("RELAYDESK_DETECTION_INTERVAL_S"):
         return {}
     end = int(math.floor((now - GRACE_S) / 60) * 60)
-    if _cache.last_end == end:
+    batch = _last_batch()
+    if _cache.last_end == end and _cache.last_batch == batch:
         return {}
     _cache.last_run = now
-    return run_detection()
+    _cache.last_batch = batch
+    result = run_detection()
+    _cache.last_end = end
+    return result

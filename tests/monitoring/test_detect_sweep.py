@@ -200,3 +200,26 @@ def test_places_without_carriers_are_judged_per_edge_node(
     out = detect.run_detection(datetime.fromtimestamp(end + 10, UTC))
     assert out["series"] == 24
     assert [c["locations"] for c in recorder] == [["sg-edge-02"]]
+
+
+@pytest.mark.django_db
+def test_tick_rejudges_a_minute_when_late_telemetry_arrives(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    """The periodic tick sweeps once per judged minute, and again in the same minute when a
+    new telemetry batch has arrived (late data for minutes already judged), not a minute later."""
+    import time as real_time
+    from types import SimpleNamespace
+
+    from relaydesk.monitoring.models import TelemetryBatch
+
+    settings.RELAYDESK_DETECTION_INTERVAL_S = 0
+    frozen = 1_795_000_030.0  # mid-minute; the clock does not move during the test
+    monkeypatch.setattr(detect, "time", SimpleNamespace(time=lambda: frozen, perf_counter=real_time.perf_counter))
+    runs: list[Any] = []
+    monkeypatch.setattr(detect, "run_detection", lambda now=None: runs.append(now) or {"places": 0})
+    detect.reset()
+    assert detect.detection_tick() == {"places": 0}
+    assert detect.detection_tick() == {}  # same minute, nothing new
+    TelemetryBatch.objects.create(source="cli", batch_id="late-minutes", samples=81)
+    assert detect.detection_tick() == {"places": 0}  # late data: judged now
+    assert detect.detection_tick() == {}
+    assert len(runs) == 2
