@@ -254,7 +254,9 @@ def test_console_by_keyboard_only(live_server: Any, world: Any, new_page: Any) -
     page = new_page()
     base = live_server.url
     page.goto(f"{base}/login/")
-    page.keyboard.type(world.agent.email)  # the e-mail field has focus
+    # the e-mail field takes the focus by itself (autofocus); like a person, wait until it has
+    expect(page.locator("#id_username")).to_be_focused()
+    page.keyboard.type(world.agent.email)
     page.keyboard.press("Tab")
     page.keyboard.type("a-long-test-password")
     page.keyboard.press("Enter")
