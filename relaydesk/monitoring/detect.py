@@ -537,6 +537,6 @@ def detection_tick() -> dict[str, Any]:
         return {}
     _cache.last_run = now
     _cache.last_batch = batch
-    result = run_detection()
-    _cache.last_end = end
-    return result
+    # The same instant as above, so the sweep judges (and records as judged) this ``end``;
+    # a sweep skipped for another worker's records nothing and is retried on the next tick.
+    return run_detection(datetime.fromtimestamp(now, UTC))

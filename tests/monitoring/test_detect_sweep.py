@@ -215,11 +215,17 @@ def test_tick_rejudges_a_minute_when_late_telemetry_arrives(monkeypatch: pytest.
     frozen = 1_795_000_030.0  # mid-minute; the clock does not move during the test
     monkeypatch.setattr(detect, "time", SimpleNamespace(time=lambda: frozen, perf_counter=real_time.perf_counter))
     runs: list[Any] = []
-    monkeypatch.setattr(detect, "run_detection", lambda now=None: runs.append(now) or {"places": 0})
+    real_run = detect.run_detection
+
+    def spy(now: Any = None) -> dict[str, Any]:
+        runs.append(now)
+        return real_run(now)
+
+    monkeypatch.setattr(detect, "run_detection", spy)
     detect.reset()
-    assert detect.detection_tick() == {"places": 0}
+    assert detect.detection_tick()["places"] == 0  # a real sweep (no telemetry yet)
     assert detect.detection_tick() == {}  # same minute, nothing new
     TelemetryBatch.objects.create(source="cli", batch_id="late-minutes", samples=81)
-    assert detect.detection_tick() == {"places": 0}  # late data: judged now
+    assert detect.detection_tick()["places"] == 0  # late data: judged now
     assert detect.detection_tick() == {}
-    assert len(runs) == 2
+    assert len(runs) == 2 and runs[0] == runs[1] == datetime.fromtimestamp(frozen, UTC)
