@@ -12,31 +12,13 @@ from django.test import Client
 
 from relaydesk.tickets import services
 from relaydesk.tickets.models import Attachment, AuditEntry, Message, Ticket
+from tests.admin_forms import change_form_data
 
 
 def _admin(world: Any) -> Client:
     client = Client()
     client.force_login(world.admin)
     return client
-
-
-def _change_form_data(client: Client, ticket: Ticket, **changes: Any) -> dict[str, Any]:
-    """What the admin's change form would post back, with ``changes`` applied."""
-    resp = client.get(f"/admin/tickets/ticket/{ticket.pk}/change/")
-    assert resp.status_code == 200
-    form = resp.context["adminform"].form
-    data: dict[str, Any] = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if value is None:
-            value = ""
-        data[name] = value
-    for inline in resp.context["inline_admin_formsets"]:
-        mgmt = inline.formset.management_form
-        for name in mgmt.fields:
-            data[f"{mgmt.prefix}-{name}"] = mgmt[name].value()
-    data.update(changes)
-    return data
 
 
 def test_admin_ticket_form_offers_only_the_service_fields(world) -> None:
@@ -50,7 +32,8 @@ def test_admin_change_is_audited_and_retargets_the_clocks(world) -> None:
     t = services.create_ticket(actor=world.alice, requester=world.alice, subject="Echo on iOS", priority="P4")
     due_before = t.frt_due_at
     client = _admin(world)
-    resp = client.post(f"/admin/tickets/ticket/{t.pk}/change/", _change_form_data(client, t, priority="P1"))
+    url = f"/admin/tickets/ticket/{t.pk}/change/"
+    resp = client.post(url, change_form_data(client, url, priority="P1"))
     assert resp.status_code == 302, resp.content[:2000]
     t.refresh_from_db()
     assert t.priority == "P1"
@@ -68,7 +51,8 @@ def test_admin_impossible_transition_changes_nothing(world) -> None:
     audit_before = AuditEntry.objects.filter(ticket=t).count()
     client = _admin(world)
     t.refresh_from_db()
-    resp = client.post(f"/admin/tickets/ticket/{t.pk}/change/", _change_form_data(client, t, status="open"), follow=True)
+    url = f"/admin/tickets/ticket/{t.pk}/change/"
+    resp = client.post(url, change_form_data(client, url, status="open"), follow=True)
     assert resp.status_code == 200
     shown = [str(m) for m in resp.context["messages"]]
     assert any("Not changed" in m and "closed" in m for m in shown), shown

@@ -5,7 +5,6 @@ checks, or by hand in SQL) costs routing only that row, and the coverage report 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from relaydesk.routing.models import (
     ScheduleOverride,
     TimeOff,
 )
+from tests.admin_forms import change_form_data
 
 from .conftest import rotation, utc
 
@@ -195,51 +195,27 @@ def test_a_bad_stored_row_costs_routing_only_that_row(world: Any) -> None:
     assert any(h["agents"] for h in cov["hours"])
 
 
-def _change_data(client: Client, url: str, **changes: Any) -> dict[str, Any]:
-    """What the admin change form at ``url`` posts back, with ``changes`` applied."""
-    resp = client.get(url)
-    assert resp.status_code == 200
-    form = resp.context["adminform"].form
-    data: dict[str, Any] = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if value is None:
-            continue
-        if isinstance(value, (list, tuple)) and name not in ("languages", "skills"):
-            data[name] = [str(v) for v in value]
-        elif len(getattr(field.widget, "widgets", ())) == 2 and hasattr(value, "strftime"):  # split date/time
-            data[f"{name}_0"], data[f"{name}_1"] = value.strftime("%Y-%m-%d"), value.strftime("%H:%M:%S")
-        else:
-            data[name] = json.dumps(value) if isinstance(value, (list, dict)) else value
-    for inline in resp.context["inline_admin_formsets"]:
-        mgmt = inline.formset.management_form
-        for name in mgmt.fields:
-            data[f"{mgmt.prefix}-{name}"] = mgmt[name].value()
-    data.update({k: str(v) for k, v in changes.items()})
-    return data
-
-
 def test_core_admin_keeps_the_membership_rules(world: Any) -> None:
     """Moving a person to another team in the user admin while a rotation of their team still
     lists them is refused with what to do; a team name is unique ignoring case."""
     rotation(world.apac, "SG day", [world.agent], RRULE, "2026-01-05T09:00:00", 540)
     client = _admin(world)
     url = f"/admin/core/user/{world.agent.pk}/change/"
-    text = _errors(client.post(url, _change_data(client, url, team=world.emea.pk)))
+    text = _errors(client.post(url, change_form_data(client, url, team=world.emea.pk)))
     assert "SG day" in text and "take them out there first" in text
     world.agent.refresh_from_db()
     assert world.agent.team_id == world.apac.pk
     # somebody in no rotation moves freely
     url = f"/admin/core/user/{world.lead.pk}/change/"
-    resp = client.post(url, _change_data(client, url, team=world.emea.pk))
+    resp = client.post(url, change_form_data(client, url, team=world.emea.pk))
     assert resp.status_code == 302, (resp.context["adminform"].form.errors if resp.context else resp.status_code)
     world.lead.refresh_from_db()
     assert world.lead.team_id == world.emea.pk
     # a customer never joins a team
     url = f"/admin/core/user/{world.alice.pk}/change/"
-    text = _errors(client.post(url, _change_data(client, url, team=world.apac.pk)))
+    text = _errors(client.post(url, change_form_data(client, url, team=world.apac.pk)))
     assert "only support staff join teams" in text
     # team names are unique ignoring case
     url = f"/admin/core/team/{world.emea.pk}/change/"
-    text = _errors(client.post(url, _change_data(client, url, name="apac")))
+    text = _errors(client.post(url, change_form_data(client, url, name="apac")))
     assert "exists already" in text
