@@ -9,7 +9,7 @@ backlog, which counts open tickets at the end of each day.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -502,6 +502,18 @@ def _incident_groups(incidents: list[Any]) -> list[tuple[str, Any, str, list[Any
     return out
 
 
+def _incident_report(
+    p: ReportParams, name: str, columns: list[str], row: Callable[[str | None, Any, str, list[Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """An incident report: one ``row`` per group of ``_incident_groups`` and one for all."""
+    incidents = _incidents(p)
+    return {
+        "report": name, **p.describe(), "available": True, "columns": columns,
+        "rows": [row(dim, key, label, incs) for dim, key, label, incs in _incident_groups(incidents)],
+        "total": row(None, None, "all", incidents),
+    }  # fmt: skip
+
+
 def _proactive_row(dim: str | None, group: Any, label: str, incs: list[Any]) -> dict[str, Any]:
     verdicts = [inc.proactive for inc in incs]  # None: neither a notice nor a related ticket
     pro = sum(1 for v in verdicts if v is True)
@@ -519,12 +531,7 @@ def proactive_share(p: ReportParams) -> dict[str, Any]:
     first customer ticket (``Incident.proactive``; a notice and no ticket counts as proactive,
     a ticket and no notice as reactive). Per source (detection, alertmanager, manual), service
     and region, and in total."""
-    incidents = _incidents(p)
-    rows = [_proactive_row(dim, key, label, incs) for dim, key, label, incs in _incident_groups(incidents)]
-    return {
-        "report": "proactive_share", **p.describe(), "available": True,
-        "columns": PROACTIVE_COLUMNS, "rows": rows, "total": _proactive_row(None, None, "all", incidents),
-    }  # fmt: skip
+    return _incident_report(p, "proactive_share", PROACTIVE_COLUMNS, _proactive_row)
 
 
 def _delay_s(later: datetime | None, earlier: datetime) -> int | None:
@@ -558,12 +565,7 @@ def time_to_notice(p: ReportParams) -> dict[str, Any]:
     incident record created − start (when the problem began against when RelayDesk — the
     detector, an Alertmanager alert or a person — opened the incident). Per source, service
     and region, and in total."""
-    incidents = _incidents(p)
-    rows = [_notice_row(dim, key, label, incs) for dim, key, label, incs in _incident_groups(incidents)]
-    return {
-        "report": "time_to_notice", **p.describe(), "available": True,
-        "columns": NOTICE_COLUMNS, "rows": rows, "total": _notice_row(None, None, "all", incidents),
-    }  # fmt: skip
+    return _incident_report(p, "time_to_notice", NOTICE_COLUMNS, _notice_row)
 
 
 KB_COLUMNS = ["category", "shown", "opened", "solved", "deflected", "filed", "pending", "deflection_rate"]
